@@ -1,0 +1,58 @@
+# Everything a fresh machine needs is installed by these targets; see README.md.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The test environment's torch; users' installs are not pinned (pyproject.toml).
+TORCH_PIN := torch==2.14.1 torchvision==0.29.1
+MANAGE := cd example_project && ../$(BIN)/python manage.py
+
+.PHONY: setup system-deps demo serve worker test test-sqlite test-postgres lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q $(TORCH_PIN)
+	$(BIN)/pip install -q -e ".[testing,bench]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Debian packages: catdoc converts legacy DOC/PPT; Chromium drives the admin end-to-end tests.
+system-deps:
+	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		missing=""; \
+		command -v catdoc >/dev/null || missing="$$missing catdoc"; \
+		command -v chromium >/dev/null || missing="$$missing chromium"; \
+		if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi; \
+	else echo "Not root or no apt-get: install catdoc and chromium yourself for DOC/PPT and browser tests."; fi
+
+demo: setup
+	$(MANAGE) migrate --noinput -v 0
+	$(MANAGE) shell -c "from django.contrib.auth import get_user_model; U = get_user_model(); U.objects.filter(username='admin').exists() or U.objects.create_superuser('admin', 'admin@example.com', 'changeme')"
+	$(MANAGE) smarttags_demo
+
+serve: setup
+	$(MANAGE) runserver 127.0.0.1:8000
+
+worker: setup
+	$(MANAGE) qcluster
+
+lint: setup
+	$(BIN)/ruff check .
+	cd tests && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. ../$(BIN)/django-admin makemigrations --check --dry-run
+
+test-sqlite: setup
+	$(BIN)/python -m pytest
+
+test-postgres: setup
+	SMARTTAGS_TEST_DATABASE=postgres $(BIN)/python -m pytest
+
+test: setup system-deps lint test-sqlite test-postgres
+
+bench: setup
+	$(BIN)/python bench/few_shot.py
+	$(BIN)/python bench/throughput.py
+
+clean:
+	rm -rf $(VENV) example_project/db.sqlite3 example_project/media

@@ -1,0 +1,36 @@
+import pytest
+
+from wagtail_smarttags.ml.backbones.efficientnet_lite import EfficientNetLiteBackbone
+
+# Embeddings computed by any test, kept for the rest of the session: {(file hash, backbone id): vector bytes}.
+# Each real image is pushed through the network once per session; tests still exercise the
+# production cache (a warmed row is exactly what an earlier tagging would have left).
+_SESSION_EMBEDDINGS = {}
+
+
+@pytest.fixture(scope="session")
+def backbone():
+    """The real default backbone, loaded once for the whole session."""
+    return EfficientNetLiteBackbone(variant="lite0", flip_average=False)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
+def warm_embedding_cache(request):
+    if request.node.get_closest_marker("django_db") is None or request.node.get_closest_marker("cold_cache"):
+        yield
+        return
+    request.getfixturevalue("db")
+    from wagtail_smarttags.models import EmbeddingCache
+
+    EmbeddingCache.objects.bulk_create(
+        [EmbeddingCache(file_hash=h, backbone_id=b, vector=v) for (h, b), v in _SESSION_EMBEDDINGS.items()],
+        ignore_conflicts=True,
+    )
+    yield
+    for file_hash, backbone_id, vector in EmbeddingCache.objects.values_list("file_hash", "backbone_id", "vector"):
+        _SESSION_EMBEDDINGS[(file_hash, backbone_id)] = bytes(vector)

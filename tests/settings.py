@@ -1,0 +1,124 @@
+"""Settings for the test suite. SMARTTAGS_TEST_DATABASE=postgres runs it against PostgreSQL."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+SECRET_KEY = "tests-only"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+ROOT_URLCONF = "tests.urls"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "wagtail_smarttags",
+    "tests.testapp",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.settings",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_q",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+if os.environ.get("SMARTTAGS_TEST_DATABASE") == "postgres":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            # A worker process started by a test connects straight to the test database.
+            "NAME": os.environ.get("SMARTTAGS_WORKER_DB", "smarttags"),
+            "TEST": {"NAME": f"test_smarttags_{os.getpid()}"},
+            "USER": os.environ.get("SMARTTAGS_PG_USER", "postgres"),
+            "HOST": os.environ.get("SMARTTAGS_PG_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("SMARTTAGS_PG_PORT", "5432"),
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("SMARTTAGS_WORKER_DB", str(BASE_DIR / "test.sqlite3")),
+            # A file, not memory, so that a real worker process can share the test database.
+            "TEST": {"NAME": str(BASE_DIR / f"test-{os.getpid()}.sqlite3")},
+            "OPTIONS": {
+                "timeout": 30,
+                # WAL lets the worker write while the site reads; IMMEDIATE avoids lock-upgrade deadlocks.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
+    }
+
+STATIC_URL = "/static/"
+STATIC_ROOT = str(BASE_DIR / "static")
+MEDIA_URL = "/media/"
+MEDIA_ROOT = os.environ.get("SMARTTAGS_TEST_MEDIA_ROOT", str(BASE_DIR / "media"))
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+WAGTAIL_SITE_NAME = "wagtail-smarttags tests"
+WAGTAILADMIN_BASE_URL = "http://testserver"
+WAGTAILIMAGES_EXTENSIONS = [
+    "avif", "bmp", "dib", "gif", "ico", "jpg", "jpeg", "pbm", "pgm", "png", "pnm", "ppm",
+    "psd", "tif", "tiff", "webp", "xbm", "xpm",
+]  # fmt: skip
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+
+# Tasks run in the test process unless a test starts a real worker.
+Q_CLUSTER = {
+    "name": "smarttags-tests",
+    "orm": "default",
+    "sync": os.environ.get("SMARTTAGS_WORKER_DB") is None,
+    "workers": 1,
+    "timeout": 300,
+    "retry": 600,
+    "catch_up": False,
+    "poll": 0.2,
+}
+
+WAGTAIL_SMARTTAGS = {
+    "IMAGE_BACKBONE": {"BACKEND": "efficientnet_lite", "OPTIONS": {"variant": "lite0", "threads": 1}},
+}
+
+WAGTAILIMAGES_IMAGE_MODEL = "testapp.CustomImage"
+WAGTAILDOCS_DOCUMENT_MODEL = "testapp.CustomDocument"

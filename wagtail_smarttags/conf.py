@@ -1,0 +1,62 @@
+"""All of the app's settings, read from one ``WAGTAIL_SMARTTAGS`` dict.
+
+Every key and its default is listed here and nowhere else; ``checks.py`` validates
+the values a site sets. Read settings through :func:`get_setting`, never from
+``django.conf.settings`` directly, so that ``override_settings`` in tests works.
+"""
+
+from django.conf import settings
+
+SETTING_NAME = "WAGTAIL_SMARTTAGS"
+
+BACKBONE_ALIASES = {
+    "efficientnet_lite": "wagtail_smarttags.ml.backbones.efficientnet_lite.EfficientNetLiteBackbone",
+    "open_clip": "wagtail_smarttags.ml.backbones.open_clip.OpenCLIPBackbone",
+}
+
+DEFAULTS = {
+    # Tag assets automatically when they are uploaded or their file is replaced.
+    "AUTO_TAG": True,
+    # The image backbone: an alias from BACKBONE_ALIASES or a dotted path to an ImageBackbone subclass.
+    # One torch thread per worker process: scale out with more workers, not more threads.
+    "IMAGE_BACKBONE": {
+        "BACKEND": "efficientnet_lite",
+        "OPTIONS": {"variant": "lite0", "flip_average": True, "threads": 1},
+    },
+    # Smart tags below this confidence are never applied, whatever a tag's own threshold.
+    "MIN_CONFIDENCE": 0.0,
+    # Files larger than this (bytes) are not read; the asset is marked failed with a message.
+    "MAX_FILE_SIZE": 100 * 1024 * 1024,
+    # Images with more pixels than this are refused before decoding (Pillow's own default).
+    "MAX_IMAGE_PIXELS": 89_478_485,
+    # Images are decoded no larger than this on their shorter side.
+    "DECODE_SIZE": 320,
+    # Folds used to cross-validate thresholds, precision and recall while training.
+    "CROSS_VALIDATION_FOLDS": 5,
+    # The training guidelines enforced in the admin.
+    "MIN_TAGS_PER_MODEL": 2,
+    "MAX_TAGS_PER_MODEL": 50,
+    "MIN_EXAMPLES_PER_TAG": 10,
+    "MAX_EXAMPLES_PER_TAG": 50,
+    # django-q2 options for the tasks the app enqueues (e.g. {"cluster": "smarttags", "group": ...}).
+    "TASK_OPTIONS": {},
+}
+
+
+def get_setting(name):
+    if name not in DEFAULTS:
+        raise KeyError(f"Unknown wagtail-smarttags setting {name!r}.")
+    return get_settings()[name]
+
+
+def get_settings():
+    configured = getattr(settings, SETTING_NAME, None) or {}
+    merged = dict(DEFAULTS)
+    merged.update(configured)
+    if isinstance(configured.get("IMAGE_BACKBONE"), dict):
+        backbone = dict(DEFAULTS["IMAGE_BACKBONE"])
+        backbone.update(configured["IMAGE_BACKBONE"])
+        if "BACKEND" in configured["IMAGE_BACKBONE"] and "OPTIONS" not in configured["IMAGE_BACKBONE"]:
+            backbone["OPTIONS"] = {}
+        merged["IMAGE_BACKBONE"] = backbone
+    return merged

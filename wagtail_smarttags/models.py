@@ -1,0 +1,255 @@
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from taggit.models import Tag
+from wagtail.images import get_image_model_string
+
+from .ml.arrays import decode_array, decode_arrays, encode_array, encode_arrays
+
+
+class TagModel(models.Model):
+    """A group of exclusive taxonomy tags that is trained from example images."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        TRAINED = "trained", _("Trained")
+        FAILED = "failed", _("Failed")
+
+    title = models.CharField(_("title"), max_length=255, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    tags = models.ManyToManyField(Tag, through="TagModelTag", related_name="smarttags_models", verbose_name=_("tags"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    status_message = models.TextField(_("status message"), blank=True)
+    active_version = models.ForeignKey(
+        "TrainingVersion",
+        verbose_name=_("active version"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    last_trained_at = models.DateTimeField(_("last trained at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("tag model")
+        verbose_name_plural = _("tag models")
+        permissions = [("train_tagmodel", _("Can train tag models"))]
+
+    def __str__(self):
+        return self.title
+
+
+class TagModelTag(models.Model):
+    """The through table: which tags a tag model decides between."""
+
+    tag_model = models.ForeignKey(TagModel, on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="smarttags_model_links")
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "tag__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tag_model", "tag"], name="smarttags_tag_once_per_model"),
+        ]
+
+    def __str__(self):
+        return f"{self.tag_model}: {self.tag}"
+
+
+class TrainingExample(models.Model):
+    """An image an editor chose as an example of one tag of a tag model."""
+
+    tag_model = models.ForeignKey(TagModel, on_delete=models.CASCADE, related_name="examples")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="smarttags_examples")
+    image = models.ForeignKey(get_image_model_string(), on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tag_model", "tag__name", "pk"]
+        constraints = [
+            # Tags of one model are exclusive: an image may exemplify only one of them.
+            models.UniqueConstraint(fields=["tag_model", "image"], name="smarttags_example_one_tag_per_model"),
+        ]
+
+    def __str__(self):
+        return f"{self.tag_model}: {self.tag} ← image {self.image_id}"
+
+
+class TrainingVersion(models.Model):
+    """One training run of a tag model, with its learnt parameters and metrics."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Training")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    tag_model = models.ForeignKey(TagModel, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    backbone_id = models.CharField(max_length=100, blank=True)
+    # The classifier's arrays as an .npz blob: data, never a pickle.
+    parameters = models.BinaryField(null=True, editable=False)
+    # {"tags": {tag name: {examples, precision, recall, threshold, similarity_floor}}, ...}
+    metrics = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tag_model", "-number"]
+        get_latest_by = "number"
+        constraints = [
+            models.UniqueConstraint(fields=["tag_model", "number"], name="smarttags_version_number_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.tag_model} v{self.number}"
+
+    def set_parameters(self, arrays):
+        self.parameters = encode_arrays(arrays)
+
+    def get_parameters(self):
+        return decode_arrays(self.parameters) if self.parameters else None
+
+
+class AssetQuerySet(models.QuerySet):
+    def for_asset(self, asset):
+        return self.filter(content_type=ContentType.objects.get_for_model(asset), object_id=asset.pk)
+
+    def for_model(self, model):
+        return self.filter(content_type=ContentType.objects.get_for_model(model))
+
+
+class AssetReference(models.Model):
+    """Points at any asset (image, document, video) by content type and integer primary key."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+
+    objects = AssetQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def asset(self):
+        model = self.content_type.model_class()
+        return model._default_manager.filter(pk=self.object_id).first() if model else None
+
+
+class SmartTag(AssetReference):
+    """A tag given to an asset by the app, with its confidence and the editors' decision on it."""
+
+    class Source(models.TextChoices):
+        TRAINED = "trained", _("Trained tag model")
+        GENERIC = "generic", _("Generic")
+        TEXT = "text", _("Text keywords")
+
+    class State(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        REMOVED = "removed", _("Removed")
+        PROMOTED = "promoted", _("Promoted")
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="smart_tags")
+    confidence = models.FloatField()
+    source = models.CharField(max_length=16, choices=Source.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.APPLIED)
+    tag_model = models.ForeignKey(TagModel, null=True, blank=True, on_delete=models.CASCADE, related_name="smart_tags")
+    version = models.ForeignKey(
+        TrainingVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="smart_tags"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-confidence"]
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id", "tag"], name="smarttags_smarttag_unique"),
+            models.CheckConstraint(
+                condition=models.Q(confidence__gte=0) & models.Q(confidence__lte=1),
+                name="smarttags_confidence_between_0_and_1",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="smarttags_smarttag_asset"),
+            models.Index(fields=["tag", "state"], name="smarttags_smarttag_tag_state"),
+        ]
+
+    def __str__(self):
+        return f"{self.tag} ({self.confidence:.2f}, {self.state})"
+
+
+class EmbeddingCache(models.Model):
+    """An image's embedding, keyed by the file's hash and the backbone that produced it."""
+
+    file_hash = models.CharField(max_length=64)
+    backbone_id = models.CharField(max_length=100)
+    # float32 vector in .npy format.
+    vector = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["file_hash", "backbone_id"], name="smarttags_embedding_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.backbone_id}:{self.file_hash[:12]}"
+
+    @property
+    def array(self):
+        return decode_array(self.vector)
+
+    @staticmethod
+    def encode(array):
+        return encode_array(array)
+
+
+class TaggingState(AssetReference):
+    """Where an asset stands in the tagging pipeline."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Tagged")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    # What identified the file when the asset was last queued or tagged; a change means re-tag.
+    file_name = models.CharField(max_length=255, blank=True)
+    file_hash = models.CharField(max_length=64, blank=True)
+    # {tag model id: version id} applied at the last tagging.
+    model_versions = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    tagged_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id"], name="smarttags_state_unique"),
+        ]
+        indexes = [models.Index(fields=["status"], name="smarttags_state_status")]
+
+    def __str__(self):
+        return f"{self.content_type.model} {self.object_id}: {self.status}"
+
+    def mark(self, status, error=""):
+        self.status = status
+        self.error = error
+        if status in (self.Status.DONE, self.Status.FAILED, self.Status.SKIPPED):
+            self.tagged_at = timezone.now()

@@ -1,0 +1,57 @@
+from django.db.models.signals import post_delete, post_save
+
+from .assets import content_type_for, file_identity, get_asset_models
+from .conf import get_setting
+from .models import SmartTag, TaggingState
+from .queue import enqueue_on_commit
+
+TAG_ASSET_TASK = "wagtail_smarttags.tasks.tag_asset"
+
+
+def queue_tagging_on_save(sender, instance, created=False, raw=False, update_fields=None, **kwargs):
+    """Queue a new asset, or one whose file was replaced, for tagging once the save commits."""
+    if raw or not get_setting("AUTO_TAG") or not instance.file:
+        return
+    if update_fields is not None and "file" not in update_fields:
+        return
+    content_type = content_type_for(type(instance))
+    file_name, file_hash = file_identity(instance)
+    state = TaggingState.objects.filter(content_type=content_type, object_id=instance.pk).first()
+    if state is not None and not created and not _file_changed(state, file_name, file_hash):
+        return
+    mark_pending(content_type, instance.pk, file_name, file_hash)
+    enqueue_on_commit(TAG_ASSET_TASK, content_type.pk, instance.pk)
+
+
+def _file_changed(state, file_name, file_hash):
+    if file_name != state.file_name:
+        return True
+    return bool(file_hash and state.file_hash and file_hash != state.file_hash)
+
+
+def mark_pending(content_type, object_id, file_name="", file_hash=""):
+    from django.utils import timezone
+
+    TaggingState.objects.update_or_create(
+        content_type=content_type,
+        object_id=object_id,
+        defaults={
+            "status": TaggingState.Status.PENDING,
+            "error": "",
+            "file_name": file_name,
+            "file_hash": file_hash,
+            "queued_at": timezone.now(),
+        },
+    )
+
+
+def forget_deleted_asset(sender, instance, **kwargs):
+    content_type = content_type_for(type(instance))
+    SmartTag.objects.filter(content_type=content_type, object_id=instance.pk).delete()
+    TaggingState.objects.filter(content_type=content_type, object_id=instance.pk).delete()
+
+
+def register_signal_handlers():
+    for kind, model in get_asset_models().items():
+        post_save.connect(queue_tagging_on_save, sender=model, dispatch_uid=f"wagtail_smarttags_{kind}_saved")
+        post_delete.connect(forget_deleted_asset, sender=model, dispatch_uid=f"wagtail_smarttags_{kind}_deleted")

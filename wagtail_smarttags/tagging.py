@@ -1,0 +1,196 @@
+"""Tag one asset, or many from cached embeddings, and write smart tags that respect editors' decisions."""
+
+import logging
+from collections import defaultdict
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from .assets import IMAGE, asset_kind, file_identity
+from .backbones import get_backbone
+from .classifiers import active_tag_models
+from .conf import get_setting
+from .embeddings import embed_image_file
+from .ml.errors import SmartTagsError
+from .models import SmartTag, TaggingState, TagModel
+
+logger = logging.getLogger(__name__)
+
+
+def tag_asset(content_type_id, object_id):
+    """Tag one asset now. Never raises for a bad file: the error is recorded on the asset's state."""
+    content_type = ContentType.objects.get_for_id(content_type_id)
+    model = content_type.model_class()
+    asset = model._default_manager.filter(pk=object_id).first() if model else None
+    if asset is None:
+        TaggingState.objects.filter(content_type=content_type, object_id=object_id).delete()
+        return TaggingState.Status.SKIPPED
+    state, _ = TaggingState.objects.get_or_create(content_type=content_type, object_id=object_id)
+    state.attempts += 1
+    state.file_name, state.file_hash = file_identity(asset)
+    kind = asset_kind(model)
+    tagger = ASSET_TAGGERS.get(kind)
+    try:
+        if tagger is None:
+            state.mark(TaggingState.Status.SKIPPED, f"Smart tags are not available for {kind or 'this'} assets yet.")
+        else:
+            state.file_hash = tagger(asset, content_type) or state.file_hash
+            state.mark(TaggingState.Status.DONE)
+    except SmartTagsError as error:
+        state.mark(TaggingState.Status.FAILED, str(error))
+    except Exception as error:
+        # A worker must survive anything a file can do to a library; keep the traceback in the log.
+        logger.exception("Unexpected error while tagging %s %s", content_type.model, object_id)
+        state.mark(TaggingState.Status.FAILED, f"Unexpected error while tagging: {type(error).__name__}: {error}")
+    state.model_versions = _versions_snapshot(content_type, object_id)
+    state.save()
+    return state.status
+
+
+def tag_image(image, content_type):
+    backbone = get_backbone()
+    vector, file_hash = embed_image_file(image.file, backbone)
+    apply_tag_models(content_type.pk, {image.pk: vector}, backbone.id)
+    return file_hash
+
+
+ASSET_TAGGERS = {IMAGE: tag_image}
+
+
+def apply_tag_models(content_type_id, vectors, backbone_id, tag_models=None):
+    """Apply every active tag model (or the given ones) to ``{object_id: vector}`` and write the results."""
+    if not vectors:
+        return
+    import numpy as np
+
+    object_ids = list(vectors)
+    matrix = np.stack([vectors[object_id] for object_id in object_ids])
+    for tag_model, version, classifier in tag_models or active_tag_models(backbone_id):
+        minimum = get_setting("MIN_CONFIDENCE")
+        decisions = {}
+        for object_id, prediction in zip(object_ids, classifier.predict(matrix)):
+            applied = prediction.applied and prediction.confidence >= minimum
+            decisions[object_id] = (int(prediction.label), prediction.confidence) if applied else None
+        write_trained_tags(tag_model, version, content_type_id, decisions)
+
+
+def write_trained_tags(tag_model, version, content_type_id, decisions):
+    """Make each asset's applied smart tags from ``tag_model`` match ``decisions``.
+
+    ``decisions`` maps object id to ``(tag id, confidence)`` or ``None``. Smart tags
+    that editors removed or promoted keep their state whatever the model now says,
+    and the write is skipped if the version stopped being active meanwhile, so an
+    asset always ends with the tags of exactly one version of each model.
+    """
+    with transaction.atomic():
+        current = TagModel.objects.select_for_update().filter(pk=tag_model.pk).values_list("active_version", flat=True)
+        if list(current) != [version.pk]:
+            return
+        object_ids = list(decisions)
+        existing = defaultdict(dict)
+        for row in SmartTag.objects.select_for_update().filter(
+            content_type_id=content_type_id, object_id__in=object_ids
+        ):
+            existing[row.object_id][row.tag_id] = row
+        stale, to_create, to_update = [], [], []
+        now = timezone.now()
+        for object_id, decision in decisions.items():
+            wanted_tag = decision[0] if decision else None
+            stale += [
+                row.pk
+                for tag_id, row in existing[object_id].items()
+                if row.tag_model_id == tag_model.pk and row.state == SmartTag.State.APPLIED and tag_id != wanted_tag
+            ]
+            if decision is None:
+                continue
+            tag_id, confidence = decision
+            row = existing[object_id].get(tag_id)
+            if row is None:
+                to_create.append(
+                    SmartTag(
+                        content_type_id=content_type_id,
+                        object_id=object_id,
+                        tag_id=tag_id,
+                        confidence=_clamp(confidence),
+                        source=SmartTag.Source.TRAINED,
+                        tag_model=tag_model,
+                        version=version,
+                    )
+                )
+            elif row.state == SmartTag.State.APPLIED:
+                row.confidence = _clamp(confidence)
+                row.source = SmartTag.Source.TRAINED
+                row.tag_model = tag_model
+                row.version = version
+                row.updated_at = now
+                to_update.append(row)
+            else:
+                # The editor's decision stands; only the record of what the model said changes.
+                row.confidence = _clamp(confidence)
+                row.version = version
+                row.updated_at = now
+                to_update.append(row)
+        if stale:
+            SmartTag.objects.filter(pk__in=stale).delete()
+        if to_update:
+            SmartTag.objects.bulk_update(to_update, ["confidence", "source", "tag_model", "version", "updated_at"])
+        if to_create:
+            SmartTag.objects.bulk_create(to_create, ignore_conflicts=True)
+
+
+def _clamp(confidence):
+    return min(1.0, max(0.0, float(confidence)))
+
+
+def _versions_snapshot(content_type, object_id):
+    return {
+        str(model_id): version_id
+        for model_id, version_id in TagModel.objects.filter(active_version__isnull=False).values_list(
+            "pk", "active_version_id"
+        )
+    }
+
+
+def retag_from_cache(tag_model_id, chunk_size=2000):
+    """Apply a tag model's active version to every tagged image whose embedding is cached.
+
+    Runs after training or a rollback: nothing is decoded or embedded again.
+    Returns the number of assets the model was applied to.
+    """
+    from .classifiers import classifier_for
+    from .embeddings import cached_embeddings
+
+    tag_model = TagModel.objects.select_related("active_version").filter(pk=tag_model_id).first()
+    version = tag_model.active_version if tag_model else None
+    backbone = get_backbone()
+    if version is None or version.backbone_id != backbone.id or not version.parameters:
+        return 0
+    models = [(tag_model, version, classifier_for(version))]
+    applied = 0
+    states = TaggingState.objects.filter(status=TaggingState.Status.DONE).exclude(file_hash="")
+    image_model_types = [ct.pk for ct in _image_content_types()]
+    states = states.filter(content_type_id__in=image_model_types).order_by("pk")
+    last_pk = 0
+    while True:
+        chunk = list(states.filter(pk__gt=last_pk)[:chunk_size])
+        if not chunk:
+            return applied
+        last_pk = chunk[-1].pk
+        vectors = cached_embeddings({state.file_hash for state in chunk}, backbone.id)
+        by_type = defaultdict(dict)
+        for state in chunk:
+            if state.file_hash in vectors:
+                by_type[state.content_type_id][state.object_id] = vectors[state.file_hash]
+        for content_type_id, type_vectors in by_type.items():
+            apply_tag_models(content_type_id, type_vectors, backbone.id, tag_models=models)
+            applied += len(type_vectors)
+        for state in chunk:
+            state.model_versions = {**state.model_versions, str(tag_model.pk): version.pk}
+        TaggingState.objects.bulk_update(chunk, ["model_versions"])
+
+
+def _image_content_types():
+    from .assets import get_asset_models
+
+    return [ContentType.objects.get_for_model(get_asset_models()[IMAGE])]

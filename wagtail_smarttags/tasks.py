@@ -1,0 +1,16 @@
+"""django-q2 task entry points. They take primitive arguments and delegate to the service modules."""
+
+from . import tagging, training
+
+
+def tag_asset(content_type_id, object_id):
+    return tagging.tag_asset(int(content_type_id), int(object_id))
+
+
+def train_version(version_id):
+    version = training.train_version(int(version_id))
+    return version.status if version else None
+
+
+def retag_with_tag_model(tag_model_id):
+    return tagging.retag_from_cache(int(tag_model_id))
