@@ -3,6 +3,7 @@
 import io
 from pathlib import Path
 
+from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from PIL import Image as PILImage
 from taggit.models import Tag
@@ -13,23 +14,31 @@ from wagtail_smarttags.models import TagModel, TagModelTag, TrainingExample
 
 
 def create_image(source, title=None, name=None, width=None, height=None):
-    """An image in the library. ``source`` is a Path or bytes; size is read from the file when it can be."""
+    """An image in the library. ``source`` is a Path or bytes.
+
+    Files Pillow can read are saved as an upload would save them; anything else is stored
+    as a file that was corrupted after upload (its dimensions kept from the upload).
+    """
     data = Path(source).read_bytes() if isinstance(source, Path) else source
     name = name or (source.name if isinstance(source, Path) else "upload.jpg")
-    if width is None or height is None:
-        try:
-            width, height = PILImage.open(io.BytesIO(data)).size
-        except Exception:
-            width, height = 1, 1  # what a file corrupted after upload looks like: stored size, bad bytes
-    image = get_image_model()(
-        title=title or Path(name).stem,
-        collection=Collection.get_first_root_node(),
-        file=ImageFile(io.BytesIO(data), name=name),
-        width=width,
-        height=height,
-    )
+    image = get_image_model()(title=title or Path(name).stem, collection=root_collection())
+    try:
+        PILImage.open(io.BytesIO(data)).size  # noqa: B018  (raises for anything Pillow cannot identify)
+        readable = True
+    except Exception:
+        readable = False
+    if readable and width is None:
+        image.file = ImageFile(io.BytesIO(data), name=name)
+    else:
+        image.file.save(name, ContentFile(data), save=False)
+        image.width, image.height = width or 1, height or 1
     image.save()
     return image
+
+
+def root_collection():
+    """Wagtail's root collection; transactional tests flush the one its migrations made."""
+    return Collection.get_first_root_node() or Collection.add_root(name="Root")
 
 
 def solid_image_bytes(colour=(128, 128, 128), size=(64, 64), format="PNG"):

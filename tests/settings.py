@@ -104,7 +104,8 @@ WAGTAILIMAGES_EXTENSIONS = [
 ]  # fmt: skip
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 
-# Tasks run in the test process unless a test starts a real worker.
+# Tasks run in the test process unless a test starts a real worker (SMARTTAGS_WORKER_DB), which
+# uses the ORM broker or, with SMARTTAGS_TEST_BROKER=redis, Redis on 127.0.0.1:6379.
 Q_CLUSTER = {
     "name": "smarttags-tests",
     "orm": "default",
@@ -115,6 +116,9 @@ Q_CLUSTER = {
     "catch_up": False,
     "poll": 0.2,
 }
+if os.environ.get("SMARTTAGS_TEST_BROKER") == "redis":
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = {"host": "127.0.0.1", "port": 6379, "db": 15}
 
 WAGTAIL_SMARTTAGS = {
     "IMAGE_BACKBONE": {"BACKEND": "efficientnet_lite", "OPTIONS": {"variant": "lite0", "threads": 1}},

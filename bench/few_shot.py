@@ -1,0 +1,69 @@
+"""Few-shot tagging quality on the clothing photographs, for each EfficientNet-Lite variant.
+
+Runs ``manage.py smarttags_evaluate`` (the production training and prediction code) with
+10, 30 and 50 examples per tag drawn from ``clothing/train``, measured on
+``clothing/validation``; figures are means over several random draws.
+
+    python bench/few_shot.py [--variants lite0,lite1,lite2] [--draws 5] [--json]
+"""
+
+import argparse
+import io
+import json
+import sys
+import time
+from contextlib import redirect_stdout
+
+from _django import require_dataset, setup_django, write_results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variants", default="lite0,lite1,lite2")
+    parser.add_argument("--shots", default="10,30,50")
+    parser.add_argument("--draws", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="Print the JSON results instead of the table.")
+    args = parser.parse_args()
+    clothing = require_dataset("clothing")
+    setup_django()
+    from django.core.management import call_command
+
+    results = {"dataset": str(clothing), "draws": args.draws, "variants": {}}
+    for variant in args.variants.split(","):
+        started = time.perf_counter()
+        output = io.StringIO()
+        with redirect_stdout(output):
+            call_command(
+                "smarttags_evaluate",
+                train=str(clothing / "train"),
+                test=str(clothing / "validation"),
+                shots=args.shots,
+                draws=args.draws,
+                json=True,
+                backbone_options=json.dumps({"variant": variant}),
+                stdout=output,
+            )
+        evaluation = json.loads(output.getvalue())
+        evaluation["seconds"] = round(time.perf_counter() - started, 1)
+        results["variants"][variant] = evaluation
+    path = write_results("few_shot", results)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"Few-shot quality on {clothing} ({args.draws} draws; mean ± std)")
+    print(f"{'variant':<8} {'shots':>5} {'top-1':>14} {'macro-F1':>14} {'rejected':>14} {'time':>7}")
+    for variant, evaluation in results["variants"].items():
+        for shots, summary in evaluation["shots"].items():
+            print(
+                f"{variant:<8} {shots:>5} {_cell(summary['top1']):>14} {_cell(summary['macro_f1']):>14} "
+                f"{_cell(summary['rejection_rate']):>14} {evaluation['seconds']:>6.0f}s"
+            )
+    print(f"JSON: {path}", file=sys.stderr)
+
+
+def _cell(stats):
+    return f"{stats['mean']:.1%} ±{stats['std']:.1%}"
+
+
+if __name__ == "__main__":
+    main()

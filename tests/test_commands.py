@@ -1,0 +1,146 @@
+"""The management commands, run as a developer would run them, on small slices of real photographs."""
+
+import json
+import shutil
+from io import StringIO
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from wagtail.images import get_image_model
+
+from wagtail_smarttags.models import SmartTag, TaggingState, TagModel, TrainingExample
+
+from .datasets import clothing_images
+from .factories import create_image
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def example_tree(tmp_path):
+    """A folder per tag, as a user would lay out example images for import."""
+    root = tmp_path / "examples"
+    for tag, paths in clothing_images("train", ["hat", "shoes"], per_class=10).items():
+        (root / tag).mkdir(parents=True)
+        for path in paths:
+            shutil.copy(path, root / tag / path.name)
+    return root
+
+
+def run(*args, **options):
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err, **options)
+    return out.getvalue(), err.getvalue()
+
+
+def test_import_examples_adds_images_and_examples(example_tree):
+    out, _ = run("smarttags_import_examples", "Garments", str(example_tree))
+    tag_model = TagModel.objects.get(title="Garments")
+    assert sorted(tag_model.tags.values_list("name", flat=True)) == ["hat", "shoes"]
+    assert TrainingExample.objects.filter(tag_model=tag_model, tag__name="hat").count() == 10
+    assert get_image_model().objects.count() == 20
+    assert "Tag model 'Garments' has 20 examples." in out
+
+    # Importing again reuses the same images (matched by content) instead of duplicating the library.
+    run("smarttags_import_examples", "Garments", str(example_tree))
+    assert get_image_model().objects.count() == 20
+    assert tag_model.examples.count() == 20
+
+
+def test_import_refuses_an_image_as_example_of_two_tags(example_tree):
+    first_hat = sorted((example_tree / "hat").iterdir())[0]
+    shutil.copy(first_hat, example_tree / "shoes" / "also-a-hat.jpg")
+    _, err = run("smarttags_import_examples", "Garments", str(example_tree))
+    assert "already an example of 'hat'" in err
+    assert TrainingExample.objects.filter(tag__name="shoes").count() == 10
+
+
+def test_import_needs_a_folder_per_tag(tmp_path):
+    with pytest.raises(CommandError, match="has no sub-folders"):
+        run("smarttags_import_examples", "Garments", str(tmp_path))
+
+
+def test_train_prints_per_tag_metrics(example_tree):
+    run("smarttags_import_examples", "Garments", str(example_tree))
+    out, _ = run("smarttags_train", "Garments")
+    assert "'Garments' is trained; version 1 is active." in out
+    assert "hat" in out and "shoes" in out
+    tag_model = TagModel.objects.get(title="Garments")
+    assert tag_model.status == TagModel.Status.TRAINED
+
+    out, _ = run("smarttags_train", str(tag_model.pk), json=True)
+    metrics = json.loads(out)
+    assert {tag["name"] for tag in metrics["tags"].values()} == {"hat", "shoes"}
+
+
+def test_train_reports_a_failure_clearly(example_tree):
+    shutil.rmtree(example_tree / "shoes")
+    run("smarttags_import_examples", "Hats only", str(example_tree))
+    with pytest.raises(CommandError, match="at least two tags"):
+        run("smarttags_train", "Hats only")
+    assert TagModel.objects.get(title="Hats only").status == TagModel.Status.FAILED
+
+
+def test_train_unknown_model():
+    with pytest.raises(CommandError, match="No tag model"):
+        run("smarttags_train", "Nope")
+
+
+def test_tag_command_tags_pending_and_named_assets(example_tree, settings):
+    run("smarttags_import_examples", "Garments", str(example_tree))
+    run("smarttags_train", "Garments")
+    settings.WAGTAIL_SMARTTAGS = {**settings.WAGTAIL_SMARTTAGS, "AUTO_TAG": False}
+    hat = create_image(clothing_images("validation", ["hat"], per_class=1)["hat"][0])
+    broken = create_image(b"\x89PNG\r\n\x1a\n broken", name="broken.png", width=5, height=5)
+    content_type = ContentType.objects.get_for_model(hat)
+
+    out, _ = run("smarttags_tag")
+    assert "Tagged" in out
+    assert SmartTag.objects.filter(content_type=content_type, object_id=hat.pk, tag__name="hat").exists()
+    assert TaggingState.objects.get(object_id=broken.pk, content_type=content_type).status == "failed"
+
+    # Failed assets are left alone unless asked for; a named asset is always re-tagged.
+    out, _ = run("smarttags_tag")
+    assert "nothing to do" in out
+    out, _ = run("smarttags_tag", failed=True)
+    assert "1 failed" in out
+    out, _ = run("smarttags_tag", f"image:{hat.pk}")
+    assert "1 done" in out
+
+
+def test_tag_command_rejects_bad_asset_names():
+    with pytest.raises(CommandError, match="KIND:ID"):
+        run("smarttags_tag", "picture:3")
+
+
+def test_evaluate_reports_quality_on_folder_trees(tmp_path):
+    for split, per_class in (("train", 12), ("validation", 4)):
+        for tag, paths in clothing_images(split, ["hat", "shoes", "pants"], per_class=per_class).items():
+            (tmp_path / split / tag).mkdir(parents=True)
+            for path in paths:
+                shutil.copy(path, tmp_path / split / tag / path.name)
+    (tmp_path / "validation" / "hat" / "corrupt.jpg").write_bytes(b"not a jpeg")
+    out, err = run(
+        "smarttags_evaluate",
+        train=str(tmp_path / "train"),
+        test=str(tmp_path / "validation"),
+        shots="5,10",
+        draws=2,
+        json=True,
+    )
+    results = json.loads(out)
+    assert "Skipping" in err and "corrupt.jpg" in err
+    assert results["test_images"] == 12
+    assert set(results["shots"]) == {"5", "10"}
+    for summary in results["shots"].values():
+        assert len(summary["top1"]["runs"]) == 2
+        assert summary["top1"]["mean"] > 0.6
+        assert 0 <= summary["rejection_rate"]["mean"] <= 1
+        assert set(summary["per_tag"]) == {"hat", "shoes", "pants"}
+
+    table, _ = run("smarttags_evaluate", train=str(tmp_path / "train"), test=str(tmp_path / "validation"), shots="5")
+    assert "top-1" in table and "Per tag at 5 shots" in table
+
+
