@@ -40,13 +40,16 @@ worker: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	cd tests && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. ../$(BIN)/django-admin makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=. $(BIN)/django-admin makemigrations --check --dry-run
+	$(MANAGE) makemigrations --check --dry-run
 
 test-sqlite: setup
 	$(BIN)/python -m pytest
 
+# The database-free tests (decoding, classifier, text extraction) and the browser test, which drives
+# the example site on its own database, already ran in test-sqlite.
 test-postgres: setup
-	SMARTTAGS_TEST_DATABASE=postgres $(BIN)/python -m pytest
+	SMARTTAGS_TEST_DATABASE=postgres $(BIN)/python -m pytest -m "django_db and not browser"
 
 test: setup system-deps lint test-sqlite test-postgres
 
