@@ -56,3 +56,12 @@ def create_tag_model(title, examples):
         for path in paths:
             TrainingExample.objects.create(tag_model=tag_model, tag=tag, image=create_image(path))
     return tag_model
+
+
+def create_document(data, name, title=None):
+    from wagtail.documents import get_document_model
+
+    document = get_document_model()(title=title or Path(name).stem, collection=root_collection())
+    document.file.save(name, ContentFile(data), save=False)
+    document.save()
+    return document

@@ -2,6 +2,7 @@
 
 import importlib.util
 import numbers
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -41,12 +42,34 @@ def check_settings(app_configs=None, **kwargs):
     values = get_settings()
     messages += _check_backbone(values["IMAGE_BACKBONE"])
     messages += _check_fraction("MIN_CONFIDENCE", values["MIN_CONFIDENCE"])
-    for key in ("MAX_FILE_SIZE", "MAX_IMAGE_PIXELS", "DECODE_SIZE", "CROSS_VALIDATION_FOLDS"):
+    for key in ("MAX_FILE_SIZE", "MAX_IMAGE_PIXELS", "DECODE_SIZE", "CROSS_VALIDATION_FOLDS", "TEXT_KEYWORDS"):
         messages += _check_positive_integer(key, values[key])
     messages += _check_guidelines(values)
     if not isinstance(values["TASK_OPTIONS"], dict):
         messages.append(Error(f"{SETTING_NAME}['TASK_OPTIONS'] must be a dict.", id="wagtail_smarttags.E006"))
+    messages += _check_text_limits(values["TEXT_LIMITS"])
+    for key in ("CYCLE_RETAG_AFTER", "SCHEDULED_RETAG_AFTER"):
+        if not isinstance(values[key], timedelta) or values[key] <= timedelta(0):
+            messages.append(
+                Error(f"{SETTING_NAME}[{key!r}] must be a positive datetime.timedelta.", id="wagtail_smarttags.E009")
+            )
     return messages
+
+
+def _check_text_limits(limits):
+    from dataclasses import fields
+
+    from .ml.text.extractors.base import ExtractionLimits
+
+    known = {field.name for field in fields(ExtractionLimits)}
+    if not isinstance(limits, dict) or set(limits) - known:
+        return [
+            Error(
+                f"{SETTING_NAME}['TEXT_LIMITS'] must be a dict with keys among {', '.join(sorted(known))}.",
+                id="wagtail_smarttags.E008",
+            )
+        ]
+    return []
 
 
 def _check_backbone(config):

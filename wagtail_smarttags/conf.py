@@ -5,6 +5,8 @@ the values a site sets. Read settings through :func:`get_setting`, never from
 ``django.conf.settings`` directly, so that ``override_settings`` in tests works.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 
 SETTING_NAME = "WAGTAIL_SMARTTAGS"
@@ -38,6 +40,17 @@ DEFAULTS = {
     "MAX_TAGS_PER_MODEL": 50,
     "MIN_EXAMPLES_PER_TAG": 10,
     "MAX_EXAMPLES_PER_TAG": 50,
+    # How many keywords of a text document become its smart tags.
+    "TEXT_KEYWORDS": 5,
+    # Overrides for text extraction limits, e.g. {"max_pages": 300, "max_chars": 1_000_000, "max_seconds": 30}
+    # (see wagtail_smarttags.ml.text.ExtractionLimits for every field).
+    "TEXT_LIMITS": {},
+    # A tagging cycle (smarttags_tag) also re-tags unaltered assets last tagged longer ago than this.
+    "CYCLE_RETAG_AFTER": timedelta(hours=24),
+    # The periodic cycle, run daily by django-q2's scheduler, re-tags unaltered assets older than this.
+    "SCHEDULED_RETAG_AFTER": timedelta(days=182),
+    # Create the daily schedule for that cycle when migrating (set False to schedule it yourself).
+    "SCHEDULE_CYCLES": True,
     # django-q2 options for the tasks the app enqueues (e.g. {"cluster": "smarttags", "group": ...}).
     "TASK_OPTIONS": {},
 }

@@ -38,6 +38,23 @@ def read_file(file_field):
     return data, hashlib.sha1(data).hexdigest()
 
 
+def stream_hash(file_field, chunk_size=1024 * 1024):
+    """SHA-1 of a stored file read in chunks, so large documents are never held in memory whole."""
+    digest = hashlib.sha1()
+    try:
+        if file_field.size == 0:
+            raise UnreadableAssetError("The file is empty.")
+        file_field.open("rb")
+        try:
+            for chunk in iter(lambda: file_field.read(chunk_size), b""):
+                digest.update(chunk)
+        finally:
+            file_field.close()
+    except (OSError, ValueError) as error:
+        raise UnreadableAssetError(f"The file could not be read from storage: {error}") from None
+    return digest.hexdigest()
+
+
 def decode_for_backbone(data, backbone):
     target = max(get_setting("DECODE_SIZE"), getattr(backbone, "input_size", 0))
     return decode_image(io.BytesIO(data), target_size=target, max_pixels=get_setting("MAX_IMAGE_PIXELS"))
@@ -70,14 +87,15 @@ def embed_image_file(file_field, backbone):
     return vector, file_hash
 
 
-def embed_image_files(files, backbone):
+def embed_image_files(files, backbone, hashes=None):
     """Embed many image files at once: ``files`` is ``[(key, file_field), ...]``.
 
     Returns ``(vectors, errors)``: ``{key: vector}`` for the files that could be used
     and ``{key: message}`` for those that could not. Cache misses are decoded and
-    pushed through the network in batches.
+    pushed through the network in batches. ``hashes``, if given, receives ``{key: sha1}``.
     """
-    vectors, errors, hashes, pending = {}, {}, {}, {}
+    vectors, errors, pending = {}, {}, {}
+    hashes = {} if hashes is None else hashes
     for key, file_field in files:
         try:
             data, file_hash = read_file(file_field)

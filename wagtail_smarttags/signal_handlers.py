@@ -1,4 +1,4 @@
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 from .assets import content_type_for, file_identity, get_asset_models
 from .conf import get_setting
@@ -52,6 +52,23 @@ def forget_deleted_asset(sender, instance, **kwargs):
 
 
 def register_signal_handlers():
+    from django.apps import apps
+
+    post_migrate.connect(
+        schedule_periodic_cycle, sender=apps.get_app_config("wagtail_smarttags"), dispatch_uid="smarttags_schedule"
+    )
     for kind, model in get_asset_models().items():
         post_save.connect(queue_tagging_on_save, sender=model, dispatch_uid=f"wagtail_smarttags_{kind}_saved")
         post_delete.connect(forget_deleted_asset, sender=model, dispatch_uid=f"wagtail_smarttags_{kind}_deleted")
+
+
+def schedule_periodic_cycle(sender, **kwargs):
+    """Make sure django-q2's scheduler runs the periodic tagging cycle once a day."""
+    if not get_setting("SCHEDULE_CYCLES"):
+        return
+    from django_q.models import Schedule
+
+    Schedule.objects.get_or_create(
+        name="wagtail-smarttags tagging cycle",
+        defaults={"func": "wagtail_smarttags.tasks.run_scheduled_cycle", "schedule_type": Schedule.DAILY},
+    )

@@ -7,12 +7,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from .assets import IMAGE, asset_kind, file_identity
+from .assets import DOCUMENT, IMAGE, asset_kind, file_identity
 from .backbones import get_backbone
 from .classifiers import active_tag_models
 from .conf import get_setting
 from .embeddings import embed_image_file
-from .ml.errors import SmartTagsError
+from .ml.errors import BackboneLoadError, MissingDependencyError, SmartTagsError
 from .models import SmartTag, TaggingState, TagModel
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,11 @@ def tag_asset(content_type_id, object_id):
         else:
             state.file_hash = tagger(asset, content_type) or state.file_hash
             state.mark(TaggingState.Status.DONE)
+    except (BackboneLoadError, MissingDependencyError) as error:
+        # Nothing is wrong with the asset: tagging is paused until the backbone loads again.
+        state.status = TaggingState.Status.PENDING
+        state.error = f"Tagging is paused: {error}"
+        logger.error("Tagging is paused: %s", error)
     except SmartTagsError as error:
         state.mark(TaggingState.Status.FAILED, str(error))
     except Exception as error:
@@ -55,7 +60,62 @@ def tag_image(image, content_type):
     return file_hash
 
 
-ASSET_TAGGERS = {IMAGE: tag_image}
+def tag_document(document, content_type):
+    """Smart tags for a text document: the keywords that occur in it, preferring taxonomy tags."""
+    from dataclasses import replace
+
+    from taggit.models import Tag
+
+    from .embeddings import stream_hash
+    from .ml.text import DEFAULT_LIMITS, keywords_for_file
+
+    limits = replace(DEFAULT_LIMITS, **get_setting("TEXT_LIMITS"))
+    file_hash = stream_hash(document.file)
+    taxonomy = list(Tag.objects.values_list("name", flat=True))
+    document.file.open("rb")
+    try:
+        result = keywords_for_file(
+            document.file, document.file.name, taxonomy=taxonomy, top_n=get_setting("TEXT_KEYWORDS"), limits=limits
+        )
+    finally:
+        document.file.close()
+    write_keyword_tags(content_type.pk, document.pk, result.keywords)
+    return file_hash
+
+
+def write_keyword_tags(content_type_id, object_id, keywords):
+    """Replace an asset's applied keyword smart tags; editors' removed and promoted ones stay."""
+    from taggit.models import Tag
+
+    minimum = get_setting("MIN_CONFIDENCE")
+    wanted = {}
+    for keyword in keywords:
+        if keyword.score < minimum:
+            continue
+        name = keyword.tag or keyword.phrase
+        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        wanted.setdefault(tag.pk, _clamp(keyword.score))
+    with transaction.atomic():
+        rows = SmartTag.objects.select_for_update().filter(content_type_id=content_type_id, object_id=object_id)
+        existing = {row.tag_id: row for row in rows}
+        rows.filter(source=SmartTag.Source.TEXT, state=SmartTag.State.APPLIED).exclude(tag_id__in=wanted).delete()
+        for tag_id, confidence in wanted.items():
+            row = existing.get(tag_id)
+            if row is None:
+                SmartTag.objects.create(
+                    content_type_id=content_type_id,
+                    object_id=object_id,
+                    tag_id=tag_id,
+                    confidence=confidence,
+                    source=SmartTag.Source.TEXT,
+                )
+            elif row.state == SmartTag.State.APPLIED:
+                SmartTag.objects.filter(pk=row.pk).update(
+                    confidence=confidence, source=SmartTag.Source.TEXT, tag_model=None, version=None
+                )
+
+
+ASSET_TAGGERS = {IMAGE: tag_image, DOCUMENT: tag_document}
 
 
 def apply_tag_models(content_type_id, vectors, backbone_id, tag_models=None):

@@ -1,6 +1,6 @@
 """django-q2 task entry points. They take primitive arguments and delegate to the service modules."""
 
-from . import tagging, training
+from . import cycles, tagging, training
 
 
 def tag_asset(content_type_id, object_id):
@@ -14,3 +14,7 @@ def train_version(version_id):
 
 def retag_with_tag_model(tag_model_id):
     return tagging.retag_from_cache(int(tag_model_id))
+
+
+def run_scheduled_cycle():
+    return cycles.run_scheduled_cycle()
