@@ -147,56 +147,40 @@ def write_trained_tags(tag_model, version, content_type_id, decisions):
         current = TagModel.objects.select_for_update().filter(pk=tag_model.pk).values_list("active_version", flat=True)
         if list(current) != [version.pk]:
             return
-        object_ids = list(decisions)
-        existing = defaultdict(dict)
-        for row in SmartTag.objects.select_for_update().filter(
-            content_type_id=content_type_id, object_id__in=object_ids
-        ):
-            existing[row.object_id][row.tag_id] = row
-        stale, to_create, to_update = [], [], []
-        now = timezone.now()
+        rows = SmartTag.objects.filter(content_type_id=content_type_id, object_id__in=list(decisions))
+        decided = {
+            (object_id, tag_id): pk
+            for object_id, tag_id, pk in rows.exclude(state=SmartTag.State.APPLIED).values_list(
+                "object_id", "tag_id", "pk"
+            )
+        }
+        # Rewriting this model's applied rows wholesale is one DELETE and one INSERT per batch,
+        # which keeps re-tagging a large library from cached embeddings fast.
+        rows.filter(tag_model=tag_model, state=SmartTag.State.APPLIED).delete()
+        to_create, decided_seen = [], []
         for object_id, decision in decisions.items():
-            wanted_tag = decision[0] if decision else None
-            stale += [
-                row.pk
-                for tag_id, row in existing[object_id].items()
-                if row.tag_model_id == tag_model.pk and row.state == SmartTag.State.APPLIED and tag_id != wanted_tag
-            ]
             if decision is None:
                 continue
             tag_id, confidence = decision
-            row = existing[object_id].get(tag_id)
-            if row is None:
-                to_create.append(
-                    SmartTag(
-                        content_type_id=content_type_id,
-                        object_id=object_id,
-                        tag_id=tag_id,
-                        confidence=_clamp(confidence),
-                        source=SmartTag.Source.TRAINED,
-                        tag_model=tag_model,
-                        version=version,
-                    )
+            if (object_id, tag_id) in decided:
+                decided_seen.append(decided[(object_id, tag_id)])
+                continue
+            to_create.append(
+                SmartTag(
+                    content_type_id=content_type_id,
+                    object_id=object_id,
+                    tag_id=tag_id,
+                    confidence=_clamp(confidence),
+                    source=SmartTag.Source.TRAINED,
+                    tag_model=tag_model,
+                    version=version,
                 )
-            elif row.state == SmartTag.State.APPLIED:
-                row.confidence = _clamp(confidence)
-                row.source = SmartTag.Source.TRAINED
-                row.tag_model = tag_model
-                row.version = version
-                row.updated_at = now
-                to_update.append(row)
-            else:
-                # The editor's decision stands; only the record of what the model said changes.
-                row.confidence = _clamp(confidence)
-                row.version = version
-                row.updated_at = now
-                to_update.append(row)
-        if stale:
-            SmartTag.objects.filter(pk__in=stale).delete()
-        if to_update:
-            SmartTag.objects.bulk_update(to_update, ["confidence", "source", "tag_model", "version", "updated_at"])
-        if to_create:
-            SmartTag.objects.bulk_create(to_create, ignore_conflicts=True)
+            )
+        # A tag another source already applied to the asset (keywords, another model) is left as it is.
+        SmartTag.objects.bulk_create(to_create, ignore_conflicts=True, batch_size=2000)
+        if decided_seen:
+            # The editor's decision stands; only the record of which version last saw it changes.
+            SmartTag.objects.filter(pk__in=decided_seen).update(version=version, updated_at=timezone.now())
 
 
 def _clamp(confidence):
@@ -245,9 +229,12 @@ def retag_from_cache(tag_model_id, chunk_size=2000):
         for content_type_id, type_vectors in by_type.items():
             apply_tag_models(content_type_id, type_vectors, backbone.id, tag_models=models)
             applied += len(type_vectors)
+        by_versions = defaultdict(list)
         for state in chunk:
-            state.model_versions = {**state.model_versions, str(tag_model.pk): version.pk}
-        TaggingState.objects.bulk_update(chunk, ["model_versions"])
+            versions = {**state.model_versions, str(tag_model.pk): version.pk}
+            by_versions[tuple(sorted(versions.items()))].append(state.pk)
+        for versions, pks in by_versions.items():
+            TaggingState.objects.filter(pk__in=pks).update(model_versions=dict(versions))
 
 
 def _image_content_types():

@@ -1,0 +1,127 @@
+"""Re-tagging the library from cached embeddings after a retrain, at scale.
+
+Creates N images' tagging states and cached embeddings in bulk (random unit vectors with
+cluster structure, no ML), trains one tag model of 50 tags on synthetic examples, then times
+``tagging.retag_from_cache`` — what runs in the worker after every training or rollback —
+twice: the first run writes every smart tag, the second (a retrain that changes little)
+mostly updates them.
+
+    python bench/retag.py [--assets 100000] [--tags 50] [--database sqlite|postgres] [--json]
+"""
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+from _django import setup_django, write_results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--assets", type=int, default=100_000)
+    parser.add_argument("--tags", type=int, default=50)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.database == "postgres":
+        import os
+
+        os.environ["SMARTTAGS_PG_NAME"] = "smarttags_bench_retag"
+        _recreate_postgres_database("smarttags_bench_retag")
+    setup_django(args.database)
+
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+    from taggit.models import Tag
+    from wagtail.images import get_image_model
+
+    from wagtail_smarttags.backbones import get_backbone
+    from wagtail_smarttags.ml.arrays import encode_array
+    from wagtail_smarttags.ml.backbones.base import l2_normalise
+    from wagtail_smarttags.ml.classifier import train_classifier
+    from wagtail_smarttags.models import EmbeddingCache, SmartTag, TaggingState, TagModel, TagModelTag, TrainingVersion
+    from wagtail_smarttags.tagging import retag_from_cache
+
+    rng = np.random.default_rng(0)
+    backbone_id = get_backbone().id
+    dimension = get_backbone().dimension
+    centres = l2_normalise(rng.normal(size=(args.tags, dimension)).astype(np.float32))
+
+    def sample(count):
+        labels = rng.integers(0, args.tags, size=count)
+        noise = rng.normal(size=(count, dimension)).astype(np.float32) / 30
+        return l2_normalise(centres[labels] + noise), labels
+
+    started = time.perf_counter()
+    tag_model = TagModel.objects.create(title="Synthetic")
+    tags = [Tag.objects.create(name=f"tag-{index:02d}") for index in range(args.tags)]
+    TagModelTag.objects.bulk_create([TagModelTag(tag_model=tag_model, tag=tag) for tag in tags])
+    examples, labels = sample(args.tags * 30)
+    classifier, _ = train_classifier(examples, [str(tags[label].pk) for label in labels])
+    content_type = ContentType.objects.get_for_model(get_image_model())
+    now = timezone.now()
+    for start in range(0, args.assets, 5000):
+        count = min(5000, args.assets - start)
+        vectors, _ = sample(count)
+        hashes = [f"{index:040x}" for index in range(start, start + count)]
+        EmbeddingCache.objects.bulk_create(
+            [
+                EmbeddingCache(file_hash=h, backbone_id=backbone_id, vector=encode_array(v))
+                for h, v in zip(hashes, vectors)
+            ]
+        )
+        TaggingState.objects.bulk_create(
+            [
+                TaggingState(content_type=content_type, object_id=start + offset + 1, status="done", file_hash=h,
+                             file_name=f"original_images/{h}.jpg", tagged_at=now)  # fmt: skip
+                for offset, h in enumerate(hashes)
+            ]
+        )
+    setup_seconds = time.perf_counter() - started
+
+    timings = []
+    for number in (1, 2):
+        version = TrainingVersion.objects.create(
+            tag_model=tag_model, number=number, status="succeeded", backbone_id=backbone_id, finished_at=timezone.now()
+        )
+        version.set_parameters(classifier.to_arrays())
+        version.save()
+        TagModel.objects.filter(pk=tag_model.pk).update(active_version=version)
+        started = time.perf_counter()
+        applied = retag_from_cache(tag_model.pk)
+        timings.append(time.perf_counter() - started)
+        assert applied == args.assets, applied
+    smart_tags = SmartTag.objects.filter(tag_model=tag_model).count()
+    results = {
+        "database": args.database,
+        "assets": args.assets,
+        "tags": args.tags,
+        "setup_seconds": setup_seconds,
+        "first_retag_seconds": timings[0],
+        "second_retag_seconds": timings[1],
+        "assets_per_second": args.assets / timings[1],
+        "smart_tags_written": smart_tags,
+    }
+    path = write_results(f"retag_{args.database}", results)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"Re-tag {args.assets:,} cached embeddings with one {args.tags}-tag model on {args.database}")
+    print(f"{'first re-tag (writes every smart tag)':<42} {timings[0]:>7.1f} s")
+    print(f"{'second re-tag (after a retrain)':<42} {timings[1]:>7.1f} s  ({results['assets_per_second']:,.0f}/s)")
+    print(f"{'smart tags applied':<42} {smart_tags:>9,}")
+    print(f"JSON: {path}", file=sys.stderr)
+
+
+def _recreate_postgres_database(name):
+    import psycopg
+
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+if __name__ == "__main__":
+    main()
