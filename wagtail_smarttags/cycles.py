@@ -11,6 +11,7 @@ import logging
 import time
 from datetime import timedelta
 
+from django.db.models import F
 from django.utils import timezone
 
 from .assets import IMAGE, content_type_for, file_identity, get_asset_models
@@ -18,27 +19,18 @@ from .backbones import get_backbone
 from .conf import get_setting
 from .embeddings import embed_image_files
 from .ml.errors import BackboneLoadError, MissingDependencyError
-from .models import TaggingState, TagModel
-from .tagging import apply_tag_models, tag_asset
+from .models import TaggingState
+from .tagging import active_versions, apply_tag_models, tag_asset
 
 logger = logging.getLogger(__name__)
 
 IMAGE_BATCH_SIZE = 32
 
 
-def current_versions():
-    return {
-        str(model_id): version_id
-        for model_id, version_id in TagModel.objects.filter(active_version__isnull=False).values_list(
-            "pk", "active_version_id"
-        )
-    }
-
-
 def due_assets(kinds=None, *, older_than=None, everything=False, include_failed=False, now=None):
     """``[(kind, content_type, [object ids])]`` of the assets a cycle should tag, in primary-key order."""
     now = now or timezone.now()
-    versions = current_versions()
+    versions = active_versions()
     due = []
     for kind, model in get_asset_models().items():
         if kinds and kind not in kinds:
@@ -134,12 +126,12 @@ def tag_images_in_batches(content_type, ids, progress=None):
 
 
 def _record_batch(content_type, assets, hashes, errors, outcome):
-    versions = current_versions()
+    versions = active_versions()
     for pk, asset in assets.items():
         state, _ = TaggingState.objects.get_or_create(content_type=content_type, object_id=pk)
         state.file_name = file_identity(asset)[0]
         state.file_hash = hashes.get(pk, state.file_hash)
-        state.attempts += 1
+        state.attempts = F("attempts") + 1
         if pk in errors:
             state.mark(TaggingState.Status.FAILED, errors[pk])
         else:

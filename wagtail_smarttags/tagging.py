@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .assets import DOCUMENT, IMAGE, asset_kind, file_identity
@@ -17,6 +18,10 @@ from .models import SmartTag, TaggingState, TagModel
 
 logger = logging.getLogger(__name__)
 
+STATE_FIELDS_WRITTEN_BY_TAGGING = [
+    "status", "error", "file_name", "file_hash", "model_versions", "tagged_at", "updated_at",
+]  # fmt: skip
+
 
 def tag_asset(content_type_id, object_id):
     """Tag one asset now. Never raises for a bad file: the error is recorded on the asset's state."""
@@ -27,10 +32,12 @@ def tag_asset(content_type_id, object_id):
         TaggingState.objects.filter(content_type=content_type, object_id=object_id).delete()
         return TaggingState.Status.SKIPPED
     state, _ = TaggingState.objects.get_or_create(content_type=content_type, object_id=object_id)
-    state.attempts += 1
+    # Counted in the database: two workers may be tagging the same asset at once.
+    TaggingState.objects.filter(pk=state.pk).update(attempts=F("attempts") + 1)
     state.file_name, state.file_hash = file_identity(asset)
     kind = asset_kind(model)
     tagger = ASSET_TAGGERS.get(kind)
+    versions = active_versions()
     try:
         if tagger is None:
             state.mark(TaggingState.Status.SKIPPED, f"Smart tags are not available for {kind or 'this'} assets yet.")
@@ -48,9 +55,27 @@ def tag_asset(content_type_id, object_id):
         # A worker must survive anything a file can do to a library; keep the traceback in the log.
         logger.exception("Unexpected error while tagging %s %s", content_type.model, object_id)
         state.mark(TaggingState.Status.FAILED, f"Unexpected error while tagging: {type(error).__name__}: {error}")
-    state.model_versions = _versions_snapshot(content_type, object_id)
-    state.save()
+    state.model_versions = versions
+    state.save(update_fields=STATE_FIELDS_WRITTEN_BY_TAGGING)
+    if state.status == TaggingState.Status.DONE and kind == IMAGE:
+        _catch_up_with_retraining(asset, content_type, state)
     return state.status
+
+
+def _catch_up_with_retraining(asset, content_type, state):
+    """Re-apply the models if one was retrained or rolled back while this asset was being tagged.
+
+    The library re-tag that follows a training only sees assets already marked done, so an
+    asset finishing at that moment would otherwise keep the previous version's tags. Its
+    embedding is cached by now: catching up costs no decoding.
+    """
+    for _ in range(3):
+        versions = active_versions()
+        if versions == state.model_versions:
+            return
+        tag_image(asset, content_type)
+        state.model_versions = versions
+        TaggingState.objects.filter(pk=state.pk).update(model_versions=versions)
 
 
 def tag_image(image, content_type):
@@ -124,15 +149,26 @@ def apply_tag_models(content_type_id, vectors, backbone_id, tag_models=None):
         return
     import numpy as np
 
+    from .classifiers import classifier_for
+
     object_ids = list(vectors)
     matrix = np.stack([vectors[object_id] for object_id in object_ids])
+    minimum = get_setting("MIN_CONFIDENCE")
     for tag_model, version, classifier in tag_models or active_tag_models(backbone_id):
-        minimum = get_setting("MIN_CONFIDENCE")
-        decisions = {}
-        for object_id, prediction in zip(object_ids, classifier.predict(matrix)):
-            applied = prediction.applied and prediction.confidence >= minimum
-            decisions[object_id] = (int(prediction.label), prediction.confidence) if applied else None
-        write_trained_tags(tag_model, version, content_type_id, decisions)
+        # A retrain or rollback may activate another version while we work: then apply that one,
+        # so the asset never keeps a stale version's tags nor misses the new version's.
+        for _ in range(3):
+            decisions = {}
+            for object_id, prediction in zip(object_ids, classifier.predict(matrix)):
+                applied = prediction.applied and prediction.confidence >= minimum
+                decisions[object_id] = (int(prediction.label), prediction.confidence) if applied else None
+            if write_trained_tags(tag_model, version, content_type_id, decisions):
+                break
+            tag_model.refresh_from_db()
+            version = tag_model.active_version
+            if version is None or version.backbone_id != backbone_id or not version.parameters:
+                break
+            classifier = classifier_for(version)
 
 
 def write_trained_tags(tag_model, version, content_type_id, decisions):
@@ -146,7 +182,7 @@ def write_trained_tags(tag_model, version, content_type_id, decisions):
     with transaction.atomic():
         current = TagModel.objects.select_for_update().filter(pk=tag_model.pk).values_list("active_version", flat=True)
         if list(current) != [version.pk]:
-            return
+            return False
         rows = SmartTag.objects.filter(content_type_id=content_type_id, object_id__in=list(decisions))
         decided = {
             (object_id, tag_id): pk
@@ -181,13 +217,15 @@ def write_trained_tags(tag_model, version, content_type_id, decisions):
         if decided_seen:
             # The editor's decision stands; only the record of which version last saw it changes.
             SmartTag.objects.filter(pk__in=decided_seen).update(version=version, updated_at=timezone.now())
+    return True
 
 
 def _clamp(confidence):
     return min(1.0, max(0.0, float(confidence)))
 
 
-def _versions_snapshot(content_type, object_id):
+def active_versions():
+    """``{tag model id: active version id}`` as strings and integers, as stored on tagging states."""
     return {
         str(model_id): version_id
         for model_id, version_id in TagModel.objects.filter(active_version__isnull=False).values_list(
