@@ -142,3 +142,50 @@ def _fail(version, message):
             status=TagModel.Status.FAILED, status_message=message
         )
     version.refresh_from_db()
+
+
+# Audit log actions of the training admin, registered with Wagtail in wagtail_hooks.py.
+LOG_CREATE = "wagtail_smarttags.tag_model.create"
+LOG_TRAIN = "wagtail_smarttags.tag_model.train"
+LOG_ROLLBACK = "wagtail_smarttags.tag_model.rollback"
+LOG_DELETE = "wagtail_smarttags.tag_model.delete"
+
+
+def train_tag_model(tag_model, user=None):
+    """Queue a training of ``tag_model`` for ``user`` and record it in the audit log."""
+    from wagtail.log_actions import log
+
+    version = request_training(tag_model, user)
+    log(tag_model, LOG_TRAIN, user=user, data={"version": version.number})
+    return version
+
+
+def rollback_to(version, user=None):
+    """Make an earlier, successful ``version`` the active one again, and record who did it.
+
+    The library is re-tagged from cached embeddings; smart tags editors removed or promoted keep
+    their state (see ``tagging.write_trained_tags``).
+    """
+    from wagtail.log_actions import log
+
+    if version.status != TrainingVersion.Status.SUCCEEDED or not version.parameters:
+        raise ValueError(f"Version {version.number} of {version.tag_model} did not train successfully.")
+    previous = version.tag_model.active_version
+    activate_version(version)
+    version.tag_model.refresh_from_db()
+    log(
+        version.tag_model,
+        LOG_ROLLBACK,
+        user=user,
+        data={"version": version.number, "previous_version": previous.number if previous else None},
+    )
+    return version
+
+
+def delete_tag_model(tag_model, user=None):
+    """Delete ``tag_model`` with its examples, versions and the smart tags it gave, after logging it."""
+    from wagtail.log_actions import log
+
+    with transaction.atomic():
+        log(tag_model, LOG_DELETE, user=user)
+        tag_model.delete()

@@ -1,0 +1,165 @@
+"""End to end, as an editor would: create a tag model, pick examples, train, read and download the report.
+
+Runs the example site and its worker in subprocesses and drives headless Chromium with Playwright.
+Screenshots of each step go to docs/images/training-*.png, for docs/training-admin.md.
+"""
+
+import io
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from ..datasets import clothing_images
+from .example_site import PASSWORD, USERNAME, ExampleSite
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("SMARTTAGS_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "images"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TAGS = ["hat", "shoes"]
+TRAINING_TIMEOUT = 150  # seconds; the worker embeds 20 photographs on a busy machine
+
+
+@pytest.fixture(scope="module")
+def example_site(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run browser tests."
+        )
+    site = ExampleSite(tmp_path_factory.mktemp("example-site"), clothing_images("train", TAGS, per_class=10))
+    try:
+        site.start()
+        yield site
+    finally:
+        site.stop()
+
+
+@pytest.fixture
+def page(example_site):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        context.set_default_timeout(20_000)
+        yield context.new_page()
+        browser.close()
+
+
+def screenshot(page, name, **kwargs):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"training-{name}.png"), **kwargs)
+
+
+def log_in(page, site):
+    page.goto(f"{site.url}/admin/login/")
+    page.fill("#id_username", USERNAME)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.url}/admin/")
+
+
+def add_assets(page, tag):
+    """Open Wagtail's image chooser for ``tag``, search for it and tick every match."""
+    page.get_by_role("button", name=f"Add assets to “{tag}”").click()
+    modal = page.locator(".modal-dialog")
+    modal.locator("#id_q").fill(tag)
+    results = modal.locator("input[name=id][data-multiple-choice-select]")
+    page.wait_for_function(
+        "tag => [...document.querySelectorAll('.modal-dialog input[name=id]')]"
+        ".every(box => box.title.includes(tag)) && document.querySelectorAll('.modal-dialog input[name=id]').length",
+        arg=tag,
+    )
+    for index in range(results.count()):
+        results.nth(index).check()
+    return modal
+
+
+def test_editor_trains_a_tag_model_and_downloads_the_report(example_site, page):
+    import openpyxl
+
+    site = example_site
+    log_in(page, site)
+
+    # 1. Smart tags > Tag models > Add: title and two tags picked from the taxonomy.
+    page.get_by_role("button", name="Smart tags").click()
+    page.get_by_role("link", name="Tag models").click()
+    page.get_by_role("link", name="Add tag model").first.click()
+    page.fill("#id_title", "Garments")
+    page.fill("#id_description", "What the photographed garment is.")
+    page.fill("[data-smarttags-tag-search]", "ha")
+    page.locator(".smarttags-tag-picker label", has_text="hat").locator("input").check()
+    page.fill("[data-smarttags-tag-search]", "")
+    page.locator(".smarttags-tag-picker label", has_text="shoes").locator("input").check()
+    screenshot(page, "01-create")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url(re.compile(r".*/smart-tags/models/edit/\d+/$"))
+
+    # 2. For each tag, "Add assets": ten library images chosen at once in Wagtail's image chooser.
+    for tag in TAGS:
+        modal = add_assets(page, tag)
+        if tag == "hat":
+            screenshot(page, "02-choose-images")
+        modal.get_by_role("button", name="Confirm selection").click()
+        section = page.locator(f"[data-smarttags-tag-examples]:has(h3:has-text('{tag}'))")
+        section.locator(".smarttags-thumbnail").nth(9).wait_for()
+        assert section.locator(".smarttags-thumbnail").count() == 10
+    # Vertical scroll only: a horizontal one would crop the admin's menu out of the picture.
+    page.evaluate("document.querySelector('#smarttags-examples-heading').scrollIntoView({inline: 'nearest'})")
+    screenshot(page, "03-examples")
+
+    # 3. Save and train: the worker trains, the list says so and shows the progress.
+    page.get_by_role("button", name="Save and train").click()
+    page.wait_for_url(f"{site.url}/admin/smart-tags/models/")
+    assert "started in the background as version 1" in page.inner_text(".messages")
+    screenshot(page, "04-training")
+
+    deadline = time.monotonic() + TRAINING_TIMEOUT
+    row = page.locator("tr", has_text="Garments")
+    # text_content(), not inner_text(): Wagtail's status tags are upper-cased by CSS.
+    while "Version 1 trained" not in row.text_content():
+        assert "failed" not in row.text_content().lower(), row.text_content() + site.log("qcluster.log")[-3000:]
+        assert time.monotonic() < deadline, "training did not finish in time:\n" + site.log("qcluster.log")[-3000:]
+        page.wait_for_timeout(2000)
+        page.goto(f"{site.url}/admin/smart-tags/models/")
+        row = page.locator("tr", has_text="Garments")
+    assert "Trained" in row.text_content()
+    screenshot(page, "05-trained")
+
+    # 4. The versions of the model, with their metrics.
+    page.goto(f"{site.url}/admin/smart-tags/models/")
+    row.get_by_role("button", name=re.compile("More options")).click()
+    row.get_by_role("link", name="Versions").click()
+    assert "Version 1" in page.inner_text("main")
+    screenshot(page, "06-versions")
+
+    # 5. Reports > Smart Tags Training, then its XLSX download.
+    page.get_by_role("button", name="Reports").click()
+    page.get_by_role("link", name="Smart Tags Training").click()
+    page.wait_for_url(f"{site.url}/admin/reports/smart-tags-training/")
+    table = page.locator("table.listing")
+    for tag in TAGS:
+        assert "Trained" in table.locator("tr", has_text=tag).text_content()
+    screenshot(page, "07-report")
+    page.get_by_role("button", name="Actions", exact=True).click()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download XLSX").click()
+    download = download_info.value
+    assert download.suggested_filename == "smart-tags-training.xlsx"
+    workbook = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert rows[0][:4] == ("Tag model", "Tag", "Examples", "Status")
+    assert sorted(row[:4] for row in rows[1:]) == [("Garments", tag, 10, "Trained") for tag in TAGS]
+    for row in rows[1:]:
+        assert 0 <= row[4] <= 1 and 0 <= row[5] <= 1
