@@ -254,23 +254,24 @@ def retag_from_cache(tag_model_id, chunk_size=2000):
     image_model_types = [ct.pk for ct in _image_content_types()]
     states = states.filter(content_type_id__in=image_model_types).order_by("pk")
     last_pk = 0
+    columns = ("pk", "content_type_id", "object_id", "file_hash", "model_versions")
     while True:
-        chunk = list(states.filter(pk__gt=last_pk)[:chunk_size])
+        chunk = list(states.filter(pk__gt=last_pk).values_list(*columns)[:chunk_size])
         if not chunk:
             return applied
-        last_pk = chunk[-1].pk
-        vectors = cached_embeddings({state.file_hash for state in chunk}, backbone.id)
+        last_pk = chunk[-1][0]
+        vectors = cached_embeddings({file_hash for _, _, _, file_hash, _ in chunk}, backbone.id)
         by_type = defaultdict(dict)
-        for state in chunk:
-            if state.file_hash in vectors:
-                by_type[state.content_type_id][state.object_id] = vectors[state.file_hash]
+        for _, content_type_id, object_id, file_hash, _ in chunk:
+            if file_hash in vectors:
+                by_type[content_type_id][object_id] = vectors[file_hash]
         for content_type_id, type_vectors in by_type.items():
             apply_tag_models(content_type_id, type_vectors, backbone.id, tag_models=models)
             applied += len(type_vectors)
         by_versions = defaultdict(list)
-        for state in chunk:
-            versions = {**state.model_versions, str(tag_model.pk): version.pk}
-            by_versions[tuple(sorted(versions.items()))].append(state.pk)
+        for pk, _, _, _, model_versions in chunk:
+            versions = {**model_versions, str(tag_model.pk): version.pk}
+            by_versions[tuple(sorted(versions.items()))].append(pk)
         for versions, pks in by_versions.items():
             TaggingState.objects.filter(pk__in=pks).update(model_versions=dict(versions))
 

@@ -11,8 +11,34 @@ def encode_array(array):
     return buffer.getvalue()
 
 
+_NPY_MAGIC = b"\x93NUMPY\x01\x00"
+
+
 def decode_array(data):
-    return np.load(io.BytesIO(bytes(data)), allow_pickle=False)
+    data = bytes(data)
+    vector = _decode_float32_vector(data)
+    return vector if vector is not None else np.load(io.BytesIO(data), allow_pickle=False)
+
+
+def _decode_float32_vector(data):
+    """Fast path for the cache's own vectors: np.load parses every header with ast.literal_eval,
+    which costs more than the rest of a library-wide re-tag; a 1-D little-endian float32 array
+    written by :func:`encode_array` is recognised from its header text instead."""
+    if not data.startswith(_NPY_MAGIC):
+        return None
+    header_length = int.from_bytes(data[8:10], "little")
+    header = data[10 : 10 + header_length]
+    if b"'descr': '<f4'" not in header or b"'fortran_order': False" not in header:
+        return None
+    shape = header[header.find(b"'shape': (") + 10 : header.find(b")", header.find(b"'shape': ("))]
+    parts = [part for part in shape.split(b",") if part.strip()]
+    if len(parts) != 1:
+        return None
+    length = int(parts[0])
+    payload = data[10 + header_length :]
+    if len(payload) != 4 * length:
+        return None
+    return np.frombuffer(payload, dtype="<f4")
 
 
 def encode_arrays(arrays):
