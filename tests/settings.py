@@ -102,7 +102,10 @@ WAGTAILIMAGES_EXTENSIONS = [
     "avif", "bmp", "dib", "gif", "ico", "jpg", "jpeg", "pbm", "pgm", "png", "pnm", "ppm",
     "psd", "tif", "tiff", "webp", "xbm", "xpm",
 ]  # fmt: skip
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Metadata terms match with AND through the wrapped backend, smart tags with OR (docs/moderation-and-search.md).
+WAGTAILSEARCH_BACKENDS = {
+    "default": {"BACKEND": "wagtail_smarttags.search.backend", "WRAPPED_BACKEND": "wagtail.search.backends.database"}
+}
 
 # Tasks run in the test process unless a test starts a real worker (SMARTTAGS_WORKER_DB), which
 # uses the ORM broker or, with SMARTTAGS_TEST_BROKER=redis, Redis on 127.0.0.1:6379.

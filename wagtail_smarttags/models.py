@@ -185,7 +185,10 @@ class SmartTag(AssetReference):
         ]
         indexes = [
             models.Index(fields=["content_type", "object_id"], name="smarttags_smarttag_asset"),
-            models.Index(fields=["tag", "state"], name="smarttags_smarttag_tag_state"),
+            # Covers search's grouped query over matching smart tags without touching the table.
+            models.Index(
+                fields=["tag", "state", "content_type", "object_id", "confidence"], name="smarttags_smarttag_search"
+            ),
         ]
 
     def __str__(self):

@@ -110,7 +110,10 @@ WAGTAILIMAGES_EXTENSIONS = [
     "avif", "bmp", "dib", "gif", "ico", "jpg", "jpeg", "pbm", "pgm", "png", "pnm", "ppm",
     "psd", "tif", "tiff", "webp", "xbm", "xpm",
 ]  # fmt: skip
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Metadata terms match with AND through the wrapped backend, smart tags with OR (docs/moderation-and-search.md).
+WAGTAILSEARCH_BACKENDS = {
+    "default": {"BACKEND": "wagtail_smarttags.search.backend", "WRAPPED_BACKEND": "wagtail.search.backends.database"}
+}
 
 if os.environ.get("SMARTTAGS_BROKER") == "redis":
     Q_CLUSTER = {
@@ -134,10 +137,8 @@ else:
         "save_limit": -1,
     }
 
-WAGTAIL_SMARTTAGS = {
-    # The defaults, spelled out so a developer sees where to change them.
-    "IMAGE_BACKBONE": {"BACKEND": "efficientnet_lite", "OPTIONS": {"variant": "lite0", "threads": 1}},
-}
+# Every key is optional; see docs/configuration.md. The default backbone runs offline.
+WAGTAIL_SMARTTAGS = {}
 
 LOGGING = {
     "version": 1,

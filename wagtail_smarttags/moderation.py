@@ -1,0 +1,112 @@
+"""Editors' decisions on smart tags: remove or promote them, and re-tag assets on demand.
+
+Removed and promoted are final for an asset: ``tagging.write_trained_tags`` never changes them back.
+Every decision is written to Wagtail's audit log against the asset.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.log_actions import log
+from wagtail.search import index
+
+from .assets import content_type_for, file_identity
+from .models import SmartTag
+from .queue import enqueue_on_commit
+from .signal_handlers import TAG_ASSET_TASK, mark_pending
+
+REMOVE_ACTION = "wagtail_smarttags.remove_smart_tag"
+PROMOTE_ACTION = "wagtail_smarttags.promote_smart_tag"
+RETAG_ACTION = "wagtail_smarttags.retag"
+
+
+class ModerationError(Exception):
+    """A decision that cannot be made, e.g. reversing an earlier one."""
+
+
+def smart_tags_for(asset):
+    """The asset's smart tags for the moderation screen: undecided first, most confident first."""
+    return (
+        SmartTag.objects.for_asset(asset)
+        .select_related("tag", "tag_model", "decided_by")
+        .order_by("state", "-confidence", "tag__name")
+    )
+
+
+def remove_smart_tag(smart_tag, user):
+    """Stop the smart tag matching searches. Returns False if it was already removed."""
+    return _decide(smart_tag, SmartTag.State.REMOVED, user)
+
+
+def promote_smart_tag(smart_tag, user):
+    """Make the smart tag one of the asset's ordinary tags. Returns False if it was already promoted."""
+    return _decide(smart_tag, SmartTag.State.PROMOTED, user)
+
+
+DECISIONS = {SmartTag.State.REMOVED: remove_smart_tag, SmartTag.State.PROMOTED: promote_smart_tag}
+
+
+def decide_for_assets(assets, tag_name, state, user):
+    """Remove or promote the smart tag named ``tag_name`` on each of ``assets`` that has it undecided.
+
+    Returns how many assets changed. Assets without that smart tag, or where it is already decided, are skipped.
+    """
+    changed = 0
+    for asset in assets:
+        smart_tag = (
+            SmartTag.objects.for_asset(asset)
+            .filter(tag__name__iexact=tag_name.strip(), state=SmartTag.State.APPLIED)
+            .select_related("tag")
+            .first()
+        )
+        if smart_tag is not None and _decide(smart_tag, state, user, asset=asset):
+            changed += 1
+    return changed
+
+
+def retag_assets(assets, user=None):
+    """Queue each asset to be tagged again by the active tag models, once the current transaction commits."""
+    queued = 0
+    for asset in assets:
+        content_type = content_type_for(type(asset))
+        mark_pending(content_type, asset.pk, *file_identity(asset))
+        enqueue_on_commit(TAG_ASSET_TASK, content_type.pk, asset.pk)
+        log(instance=asset, action=RETAG_ACTION, user=user)
+        queued += 1
+    return queued
+
+
+def _decide(smart_tag, state, user, asset=None):
+    with transaction.atomic():
+        # Lock the row so two editors deciding at once cannot both win.
+        current = SmartTag.objects.select_for_update().select_related("tag").get(pk=smart_tag.pk)
+        if current.state == state:
+            return False
+        if current.state != SmartTag.State.APPLIED:
+            raise ModerationError(
+                _("The smart tag “%(tag)s” was already %(state)s; that decision is final.")
+                % {"tag": current.tag.name, "state": current.get_state_display().lower()}
+            )
+        asset = asset or _asset_of(current)
+        current.state = state
+        current.decided_by = user if getattr(user, "pk", None) else None
+        current.decided_at = timezone.now()
+        current.save(update_fields=["state", "decided_by", "decided_at", "updated_at"])
+        if state == SmartTag.State.PROMOTED:
+            asset.tags.add(current.tag)
+            # Tags are indexed with the asset: re-index so that search ranks it as metadata now.
+            index.insert_or_update_object(asset)
+        log(
+            instance=asset,
+            action=PROMOTE_ACTION if state == SmartTag.State.PROMOTED else REMOVE_ACTION,
+            user=user,
+            data={"tag": current.tag.name, "confidence": round(current.confidence, 4), "source": current.source},
+        )
+    smart_tag.state, smart_tag.decided_by, smart_tag.decided_at = current.state, current.decided_by, current.decided_at
+    return True
+
+
+def _asset_of(smart_tag):
+    model = ContentType.objects.get_for_id(smart_tag.content_type_id).model_class()
+    return model._default_manager.get(pk=smart_tag.object_id)
