@@ -25,11 +25,22 @@ def test_a_site_overrides_one_key_and_keeps_the_other_defaults(settings):
     assert get_setting("MAX_FILE_SIZE") == DEFAULTS["MAX_FILE_SIZE"]
 
 
-def test_backbone_options_merge_with_the_default_backend(settings):
-    settings.WAGTAIL_SMARTTAGS = {"IMAGE_BACKBONE": {"OPTIONS": {"variant": "lite1"}}}
+def test_a_sites_backbone_replaces_the_default_whole(settings):
+    settings.WAGTAIL_SMARTTAGS = {"IMAGE_BACKBONE": {"BACKEND": "efficientnet_lite", "OPTIONS": {"variant": "lite1"}}}
     assert get_setting("IMAGE_BACKBONE") == {"BACKEND": "efficientnet_lite", "OPTIONS": {"variant": "lite1"}}
-    settings.WAGTAIL_SMARTTAGS = {"IMAGE_BACKBONE": {"BACKEND": "efficientnet_lite"}}
-    assert get_setting("IMAGE_BACKBONE")["OPTIONS"] == {}
+    assert check_settings() == []
+
+
+def test_ensemble_members_are_checked_too(settings):
+    settings.WAGTAIL_SMARTTAGS = {
+        "IMAGE_BACKBONE": {
+            "BACKEND": "ensemble",
+            "OPTIONS": {"members": [{"BACKEND": "efficientnet_lite"}, {"BACKEND": "nope"}]},
+        }
+    }
+    assert ids(check_settings()) == ["wagtail_smarttags.E002"]
+    settings.WAGTAIL_SMARTTAGS = {"IMAGE_BACKBONE": {"BACKEND": "ensemble", "OPTIONS": {"members": []}}}
+    assert ids(check_settings()) == ["wagtail_smarttags.E003"]
 
 
 def test_unknown_backbone(settings):

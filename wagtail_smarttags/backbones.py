@@ -2,10 +2,8 @@
 
 import threading
 
-from django.utils.module_loading import import_string
-
-from .conf import BACKBONE_ALIASES, get_setting
-from .ml.errors import BackboneLoadError
+from .conf import get_setting
+from .ml.backbones import load_backbone
 
 _lock = threading.Lock()
 _loaded = {}
@@ -19,22 +17,11 @@ def get_backbone():
     config = get_setting("IMAGE_BACKBONE")
     backend = config["BACKEND"]
     options = config.get("OPTIONS") or {}
-    key = (backend, repr(sorted(options.items())))
+    key = (backend, repr(options))
     with _lock:
         if key not in _loaded:
-            _loaded[key] = _build(backend, options)
+            _loaded[key] = load_backbone(backend, options)
         return _loaded[key]
-
-
-def _build(backend, options):
-    try:
-        backbone_class = import_string(BACKBONE_ALIASES.get(backend, backend))
-    except ImportError as error:
-        raise BackboneLoadError(f"Unknown image backbone {backend!r}: {error}") from None
-    try:
-        return backbone_class(**options)
-    except TypeError as error:
-        raise BackboneLoadError(f"Bad options for the image backbone {backend!r}: {error}") from None
 
 
 def reset_backbones():

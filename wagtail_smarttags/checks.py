@@ -83,6 +83,16 @@ def _check_backbone(config):
         ]
     backend = config["BACKEND"]
     options = config.get("OPTIONS") or {}
+    if backend == "ensemble":
+        members = options.get("members")
+        if not isinstance(members, list | tuple) or len(members) < 2:
+            return [
+                Error(
+                    "The ensemble backbone needs OPTIONS['members']: a list of two or more backbone dicts.",
+                    id="wagtail_smarttags.E003",
+                )
+            ]
+        return [message for member in members for message in _check_backbone(member)]
     if backend in BACKBONE_REQUIREMENTS:
         messages = [
             _missing_dependency(package, extra, backend)

@@ -9,21 +9,32 @@ from datetime import timedelta
 
 from django.conf import settings
 
+from .ml.backbones import BACKBONE_ALIASES  # noqa: F401  (settings name these aliases)
+
 SETTING_NAME = "WAGTAIL_SMARTTAGS"
 
-BACKBONE_ALIASES = {
-    "efficientnet_lite": "wagtail_smarttags.ml.backbones.efficientnet_lite.EfficientNetLiteBackbone",
-    "open_clip": "wagtail_smarttags.ml.backbones.open_clip.OpenCLIPBackbone",
-}
 
 DEFAULTS = {
     # Tag assets automatically when they are uploaded or their file is replaced.
     "AUTO_TAG": True,
     # The image backbone: an alias from BACKBONE_ALIASES or a dotted path to an ImageBackbone subclass.
-    # One torch thread per worker process: scale out with more workers, not more threads.
+    # The default, chosen by bench/few_shot.py: EfficientNet-Lite0 on two framings of each image plus
+    # EfficientNet-Lite1 on the centre crop, offline. One torch thread per worker process: scale out
+    # with more workers, not more threads.
     "IMAGE_BACKBONE": {
-        "BACKEND": "efficientnet_lite",
-        "OPTIONS": {"variant": "lite0", "views": ["crop", "pad"], "flip_average": False, "threads": 1},
+        "BACKEND": "ensemble",
+        "OPTIONS": {
+            "members": [
+                {
+                    "BACKEND": "efficientnet_lite",
+                    "OPTIONS": {"variant": "lite0", "views": ["crop", "pad"], "threads": 1},
+                },
+                {
+                    "BACKEND": "efficientnet_lite",
+                    "OPTIONS": {"variant": "lite1", "views": ["crop"], "threads": 1},
+                },
+            ]
+        },
     },
     # Smart tags below this confidence are never applied, whatever a tag's own threshold.
     "MIN_CONFIDENCE": 0.0,
@@ -64,12 +75,7 @@ def get_setting(name):
 
 def get_settings():
     configured = getattr(settings, SETTING_NAME, None) or {}
+    # A site's IMAGE_BACKBONE replaces the default whole: options of one backbone mean nothing to another.
     merged = dict(DEFAULTS)
     merged.update(configured)
-    if isinstance(configured.get("IMAGE_BACKBONE"), dict):
-        backbone = dict(DEFAULTS["IMAGE_BACKBONE"])
-        backbone.update(configured["IMAGE_BACKBONE"])
-        if "BACKEND" in configured["IMAGE_BACKBONE"] and "OPTIONS" not in configured["IMAGE_BACKBONE"]:
-            backbone["OPTIONS"] = {}
-        merged["IMAGE_BACKBONE"] = backbone
     return merged

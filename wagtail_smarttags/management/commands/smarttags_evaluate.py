@@ -30,20 +30,16 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--json", action="store_true", help="Print the results as JSON instead of a table.")
         parser.add_argument(
-            "--backbone-options",
+            "--backbone",
             default=None,
-            help='JSON object overriding IMAGE_BACKBONE OPTIONS for this run, e.g. \'{"variant": "lite1"}\'.',
+            help='JSON replacing IMAGE_BACKBONE for this run, e.g. \'{"BACKEND": "efficientnet_lite", '
+            '"OPTIONS": {"variant": "lite1"}}\'.',
         )
 
-    def handle(self, *args, backbone_options=None, **options):
-        if not backbone_options:
+    def handle(self, *args, backbone=None, **options):
+        if not backbone:
             return self.evaluate(**options)
-        config = dict(get_settings())
-        config["IMAGE_BACKBONE"] = {
-            **config["IMAGE_BACKBONE"],
-            "OPTIONS": {**config["IMAGE_BACKBONE"].get("OPTIONS", {}), **json_module.loads(backbone_options)},
-        }
-        with override_settings(WAGTAIL_SMARTTAGS=config):
+        with override_settings(WAGTAIL_SMARTTAGS={**get_settings(), "IMAGE_BACKBONE": json_module.loads(backbone)}):
             return self.evaluate(**options)
 
     def evaluate(self, train, test, shots, draws, seed, json=False, verbosity=1, **options):
