@@ -1,0 +1,139 @@
+"""Office Open XML: DOCX (python-docx) and PPTX (python-pptx), behind a zip bomb check.
+
+Both formats are zip archives, and python-docx / python-pptx inflate their XML parts whole into
+memory. Before handing the file over, :func:`check_zip` refuses archives whose members declare
+more than ``max_uncompressed_bytes`` in total, and then inflates every member in a streaming
+pass that stops as soon as the *actual* total passes the limit, since declared sizes can lie.
+"""
+
+import zipfile
+
+from ...errors import UnreadableAssetError
+from .base import Extracted, TextBuilder, register
+
+INFLATE_CHUNK = 1024 * 1024
+
+
+def check_zip(source, limits, deadline):
+    """Refuse zip bombs and broken archives before any parser inflates them."""
+    name = source.filename or "The file"
+    try:
+        source.rewind()
+        archive = zipfile.ZipFile(source.file)
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise UnreadableAssetError(f"{name} is not a valid Office Open XML (zip) file: {error}")
+    with archive:
+        members = archive.infolist()
+        if len(members) > limits.max_zip_members:
+            raise UnreadableAssetError(f"{name} has {len(members)} zip members, more than {limits.max_zip_members}.")
+        declared = sum(member.file_size for member in members)
+        if declared > limits.max_uncompressed_bytes:
+            raise UnreadableAssetError(
+                f"{name} declares {declared} uncompressed bytes, over the limit of {limits.max_uncompressed_bytes}: "
+                "refused as a possible zip bomb."
+            )
+        inflated = 0
+        for member in members:
+            try:
+                with archive.open(member) as stream:
+                    while chunk := stream.read(INFLATE_CHUNK):
+                        inflated += len(chunk)
+                        if inflated > limits.max_uncompressed_bytes:
+                            raise UnreadableAssetError(
+                                f"{name} inflates to more than {limits.max_uncompressed_bytes} bytes: "
+                                "refused as a zip bomb."
+                            )
+                        deadline.check()
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+                # NotImplementedError: an unsupported compression method; RuntimeError-like bad CRCs
+                # surface as BadZipFile.
+                raise UnreadableAssetError(f"{name} has a corrupt zip member {member.filename!r}: {error}")
+            except RuntimeError as error:  # encrypted members
+                raise UnreadableAssetError(f"{name} is encrypted or password protected: {error}")
+    source.rewind()
+
+
+def _docx_blocks(document):
+    """Paragraph and table-cell texts in document order (python-docx lists them separately)."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            yield Paragraph(child, document).text
+        elif tag == "tbl":
+            for row in Table(child, document).rows:
+                cells = []
+                for cell in row.cells:
+                    if cell.text.strip() and (not cells or cells[-1] != cell.text.strip()):
+                        cells.append(cell.text.strip())  # merged cells repeat their text
+                yield "\t".join(cells)
+
+
+@register("docx", extensions=("docx", "docm", "dotx"), whole_file=True)
+def extract_docx(source, limits, deadline):
+    check_zip(source, limits, deadline)
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(source.file)
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise UnreadableAssetError(f"{source.filename or 'The file'} is not a readable DOCX document: {error}")
+    except Exception as error:  # lxml syntax errors and python-docx internals: all mean a broken file
+        raise UnreadableAssetError(f"{source.filename or 'The file'} is a malformed DOCX document: {error}")
+    builder = TextBuilder(limits.max_chars)
+    truncated_by = None
+    for section in document.sections[:1]:
+        # The first header often holds the title or organisation; later ones repeat it.
+        for paragraph in section.header.paragraphs:
+            builder.add(paragraph.text.strip())
+    for block in _docx_blocks(document):
+        deadline.check()
+        if block.strip() and not builder.add(block.strip()):
+            truncated_by = "max_chars"
+            break
+    return Extracted(builder.text(), truncated_by=truncated_by)
+
+
+def _shape_texts(shapes):
+    for shape in shapes:
+        if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
+            yield shape.text_frame.text
+        if getattr(shape, "has_table", False) and shape.has_table:
+            for row in shape.table.rows:
+                yield "\t".join(cell.text for cell in row.cells if cell.text.strip())
+        if hasattr(shape, "shapes"):  # group shapes
+            yield from _shape_texts(shape.shapes)
+
+
+@register("pptx", extensions=("pptx", "pptm", "ppsx", "potx"), whole_file=True)
+def extract_pptx(source, limits, deadline):
+    check_zip(source, limits, deadline)
+    import pptx
+    from pptx.exc import PackageNotFoundError
+
+    try:
+        presentation = pptx.Presentation(source.file)
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise UnreadableAssetError(f"{source.filename or 'The file'} is not a readable PPTX presentation: {error}")
+    except Exception as error:  # lxml syntax errors and python-pptx internals: all mean a broken file
+        raise UnreadableAssetError(f"{source.filename or 'The file'} is a malformed PPTX presentation: {error}")
+    builder = TextBuilder(limits.max_chars)
+    truncated_by = None
+    slides_read = 0
+    for slide in presentation.slides:
+        if slides_read >= limits.max_pages:
+            truncated_by = "max_pages"
+            break
+        deadline.check()
+        slides_read += 1
+        texts = list(_shape_texts(slide.shapes))
+        if slide.has_notes_slide:
+            texts.append(slide.notes_slide.notes_text_frame.text if slide.notes_slide.notes_text_frame else "")
+        if not all(builder.add(text.strip()) for text in texts if text and text.strip()):
+            truncated_by = "max_chars"
+            break
+    return Extracted(builder.text(), truncated_by=truncated_by, pages=slides_read)
