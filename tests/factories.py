@@ -65,3 +65,22 @@ def create_document(data, name, title=None):
     document.file.save(name, ContentFile(data), save=False)
     document.save()
     return document
+
+
+def add_smart_tags(asset, smart_tags):
+    """Give ``asset`` smart tags without ML: ``[(tag name, confidence[, state]), ...]``."""
+    from django.contrib.contenttypes.models import ContentType
+    from taggit.models import Tag
+
+    from wagtail_smarttags.models import SmartTag
+
+    content_type = ContentType.objects.get_for_model(asset)
+    for name, confidence, *state in smart_tags:
+        SmartTag.objects.create(
+            content_type=content_type,
+            object_id=asset.pk,
+            tag=Tag.objects.get_or_create(name=name)[0],
+            confidence=confidence,
+            source=SmartTag.Source.TRAINED,
+            state=state[0] if state else SmartTag.State.APPLIED,
+        )

@@ -14,7 +14,7 @@ from wagtail_smarttags.models import SmartTag, TrainingVersion
 from wagtail_smarttags.moderation_hooks import moderation_url
 
 from .datasets import clothing_images
-from .factories import create_image, create_tag_model, solid_image_bytes
+from .factories import add_smart_tags, create_image, create_tag_model, solid_image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -36,15 +36,7 @@ def editor():
 def photo():
     """An image with three undecided smart tags."""
     image = create_image(solid_image_bytes(), title="IMG_2044", name="img.png")
-    content_type = ContentType.objects.get_for_model(image)
-    for name, confidence in [("woman", 0.91), ("running", 0.74), ("hat", 0.35)]:
-        SmartTag.objects.create(
-            content_type=content_type,
-            object_id=image.pk,
-            tag=Tag.objects.get_or_create(name=name)[0],
-            confidence=confidence,
-            source=SmartTag.Source.TRAINED,
-        )
+    add_smart_tags(image, [("woman", 0.91), ("running", 0.74), ("hat", 0.35)])
     return image
 
 

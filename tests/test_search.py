@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from taggit.models import Tag
 from wagtail.documents import get_document_model
@@ -13,7 +12,7 @@ from wagtail.search.backends import get_search_backend
 from wagtail_smarttags.models import SmartTag
 from wagtail_smarttags.search.backend import SmartTagSearchBackend, split_terms, tags_matching_terms
 
-from .factories import create_image, solid_image_bytes
+from .factories import add_smart_tags, create_image, solid_image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -42,19 +41,6 @@ def image(title, tags=(), smart=(), collection=None):
         created.save()  # re-index with the tags, as the admin's edit form does
     add_smart_tags(created, smart)
     return created
-
-
-def add_smart_tags(asset, smart):
-    content_type = ContentType.objects.get_for_model(asset)
-    for name, confidence, *state in smart:
-        SmartTag.objects.create(
-            content_type=content_type,
-            object_id=asset.pk,
-            tag=Tag.objects.get_or_create(name=name)[0],
-            confidence=confidence,
-            source=SmartTag.Source.TRAINED,
-            state=state[0] if state else SmartTag.State.APPLIED,
-        )
 
 
 @pytest.fixture
