@@ -19,14 +19,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "docs" / "images"
 CLOTHING = Path(os.environ.get("SMARTTAGS_SHARED_DATASETS", ROOT.parent / "shared" / "datasets")) / "clothing"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # (title, garment folder, [(smart tag, confidence)]): a small library for "leather shoes".
 LIBRARY = [
     ("Brown leather shoes", "shoes", [("shoes", 0.97), ("leather", 0.81)]),
@@ -63,15 +55,13 @@ def configure(workdir):
 
 def populate():
     from django.contrib.auth import get_user_model
-    from django.contrib.contenttypes.models import ContentType
     from django.core.files.images import ImageFile
     from django.core.management import call_command
     from PIL import Image as PILImage
-    from taggit.models import Tag
     from wagtail.images import get_image_model
     from wagtail.models import Collection
 
-    from wagtail_smarttags.models import SmartTag
+    from tests.factories import add_smart_tags
 
     call_command("migrate", verbosity=0, interactive=False)
     get_user_model().objects.create_superuser("admin", "admin@example.com", "changeme")
@@ -91,15 +81,7 @@ def populate():
                 collection=Collection.get_first_root_node(),
             )
             image.save()
-        content_type = ContentType.objects.get_for_model(image)
-        for name, confidence in smart_tags:
-            SmartTag.objects.create(
-                content_type=content_type,
-                object_id=image.pk,
-                tag=Tag.objects.get_or_create(name=name)[0],
-                confidence=confidence,
-                source=SmartTag.Source.TRAINED,
-            )
+        add_smart_tags(image, smart_tags)
         images.append(image)
     brown = images[0]
     brown.tags.add("leather", "shoes")
@@ -125,12 +107,13 @@ def serve():
 def shoot(base_url, images):
     from playwright.sync_api import sync_playwright
 
+    from tests.browser.chromium import launch
     from wagtail_smarttags.moderation_hooks import moderation_url
 
     product_shot = images[1]
     IMAGES.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(f"{base_url}/admin/login/")
         page.fill("input[name=username]", "admin")

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from ..datasets import clothing_images
+from .chromium import CHROMIUM, launch
 from .example_site import PASSWORD, USERNAME, ExampleSite
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("SMARTTAGS_CHROMIUM", "/usr/bin/chromium"))
 # The docs' screenshots are refreshed only on request (SMARTTAGS_UPDATE_SCREENSHOTS=1), so a test run
 # never changes tracked files; otherwise they go to a temporary folder, still taken at every step.
 SCREENSHOTS = (
@@ -26,14 +26,6 @@ SCREENSHOTS = (
     if os.environ.get("SMARTTAGS_UPDATE_SCREENSHOTS") == "1"
     else Path(tempfile.gettempdir()) / "smarttags-screenshots"
 )
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TAGS = ["hat", "shoes"]
 TRAINING_TIMEOUT = 150  # seconds; the worker embeds 20 photographs on a busy machine
 
@@ -57,7 +49,7 @@ def page(example_site):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         context.set_default_timeout(20_000)
         yield context.new_page()

@@ -72,18 +72,24 @@ def _docx_blocks(document):
                 yield "\t".join(cells)
 
 
+def _open_package(opener, source, not_a_package_error, kind):
+    """Open an Office package, turning every way it can be broken into one readable error."""
+    name = source.filename or "The file"
+    try:
+        return opener(source.file)
+    except (not_a_package_error, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise UnreadableAssetError(f"{name} is not a readable {kind}: {error}")
+    except Exception as error:  # lxml syntax errors and the libraries' internals: all mean a broken file
+        raise UnreadableAssetError(f"{name} is a malformed {kind}: {error}")
+
+
 @register("docx", extensions=("docx", "docm", "dotx"), whole_file=True)
 def extract_docx(source, limits, deadline):
     check_zip(source, limits, deadline)
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
-    try:
-        document = docx.Document(source.file)
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as error:
-        raise UnreadableAssetError(f"{source.filename or 'The file'} is not a readable DOCX document: {error}")
-    except Exception as error:  # lxml syntax errors and python-docx internals: all mean a broken file
-        raise UnreadableAssetError(f"{source.filename or 'The file'} is a malformed DOCX document: {error}")
+    document = _open_package(docx.Document, source, PackageNotFoundError, "DOCX document")
     builder = TextBuilder(limits.max_chars)
     truncated_by = None
     for section in document.sections[:1]:
@@ -115,12 +121,7 @@ def extract_pptx(source, limits, deadline):
     import pptx
     from pptx.exc import PackageNotFoundError
 
-    try:
-        presentation = pptx.Presentation(source.file)
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as error:
-        raise UnreadableAssetError(f"{source.filename or 'The file'} is not a readable PPTX presentation: {error}")
-    except Exception as error:  # lxml syntax errors and python-pptx internals: all mean a broken file
-        raise UnreadableAssetError(f"{source.filename or 'The file'} is a malformed PPTX presentation: {error}")
+    presentation = _open_package(pptx.Presentation, source, PackageNotFoundError, "PPTX presentation")
     builder = TextBuilder(limits.max_chars)
     truncated_by = None
     slides_read = 0
