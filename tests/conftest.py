@@ -2,7 +2,8 @@ import pytest
 
 from wagtail_smarttags.ml.backbones.efficientnet_lite import EfficientNetLiteBackbone
 
-# Embeddings computed by any test, kept for the rest of the session: {(file hash, backbone id): vector bytes}.
+# Embeddings computed by any test, kept for the rest of the session:
+# {(file hash, backbone id): (vector bytes, labels)}.
 # Each real image is pushed through the network once per session; tests still exercise the
 # production cache (a warmed row is exactly what an earlier tagging would have left).
 _SESSION_EMBEDDINGS = {}
@@ -28,9 +29,13 @@ def warm_embedding_cache(request):
     from wagtail_smarttags.models import EmbeddingCache
 
     EmbeddingCache.objects.bulk_create(
-        [EmbeddingCache(file_hash=h, backbone_id=b, vector=v) for (h, b), v in _SESSION_EMBEDDINGS.items()],
+        [
+            EmbeddingCache(file_hash=h, backbone_id=b, vector=v, labels=labels)
+            for (h, b), (v, labels) in _SESSION_EMBEDDINGS.items()
+        ],
         ignore_conflicts=True,
     )
     yield
-    for file_hash, backbone_id, vector in EmbeddingCache.objects.values_list("file_hash", "backbone_id", "vector"):
-        _SESSION_EMBEDDINGS[(file_hash, backbone_id)] = bytes(vector)
+    rows = EmbeddingCache.objects.values_list("file_hash", "backbone_id", "vector", "labels")
+    for file_hash, backbone_id, vector, labels in rows:
+        _SESSION_EMBEDDINGS[(file_hash, backbone_id)] = (bytes(vector), labels)

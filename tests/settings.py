@@ -15,6 +15,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = [
     "wagtail_smarttags",
     "tests.testapp",
+    "wagtailmedia",
     "wagtail.contrib.forms",
     "wagtail.contrib.settings",
     "wagtail.embeds",
@@ -102,6 +103,13 @@ WAGTAILIMAGES_EXTENSIONS = [
     "avif", "bmp", "dib", "gif", "ico", "jpg", "jpeg", "pbm", "pgm", "png", "pnm", "ppm",
     "psd", "tif", "tiff", "webp", "xbm", "xpm",
 ]  # fmt: skip
+# wagtailmedia's own list lacks FLV and WMV, which the app tags.
+WAGTAILMEDIA = {
+    "VIDEO_EXTENSIONS": ["avi", "flv", "h264", "m4v", "mkv", "mov", "mp4", "mpeg", "mpg", "ogv", "webm", "wmv"],
+}
+if os.environ.get("SMARTTAGS_TEST_WITHOUT_MEDIA"):
+    # The app without its optional wagtailmedia dependency (tests/test_without_wagtailmedia.py).
+    INSTALLED_APPS.remove("wagtailmedia")
 # Metadata terms match with AND through the wrapped backend, smart tags with OR (docs/moderation-and-search.md).
 WAGTAILSEARCH_BACKENDS = {
     "default": {"BACKEND": "wagtail_smarttags.search.backend", "WRAPPED_BACKEND": "wagtail.search.backends.database"}

@@ -89,8 +89,12 @@ def test_unknown_keys_are_warned_about(settings):
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"MAX_FILE_SIZE": 0}, {"CROSS_VALIDATION_FOLDS": "five"}, {"MIN_TAGS_PER_MODEL": 1}, {"TASK_OPTIONS": []}],
-)
+    [
+        {"MAX_FILE_SIZE": 0}, {"CROSS_VALIDATION_FOLDS": "five"}, {"MIN_TAGS_PER_MODEL": 1}, {"TASK_OPTIONS": []},
+        {"GENERIC_TAGS": "yes"}, {"GENERIC_MIN_CONFIDENCE": 3}, {"GENERIC_MAX_TAGS": 0}, {"GENERIC_LABELS": "sea"},
+        {"VIDEO_LIMITS": {"max_frame": 3}}, {"VIDEO_MIN_FRAME_SHARE": -1}, {"VIDEO_MAX_FILE_SIZE": None},
+    ],
+)  # fmt: skip
 def test_other_bad_values(settings, overrides):
     settings.WAGTAIL_SMARTTAGS = overrides
     assert len(check_settings()) == 1
@@ -103,3 +107,16 @@ def test_the_checks_run_with_manage_py_check(settings):
     settings.WAGTAIL_SMARTTAGS = {"MIN_CONFIDENCE": 2}
     with pytest.raises(SystemCheckError, match="E005"):
         call_command("check")
+
+
+def test_videos_without_pyav_are_a_warning_that_says_what_to_install(settings, monkeypatch):
+    monkeypatch.setitem(sys.modules, "av", None)
+    settings.WAGTAIL_SMARTTAGS = {}
+    [message] = check_settings()
+    assert isinstance(message, Warning) and message.id == "wagtail_smarttags.W002"
+    assert message.hint == 'pip install "wagtail-smarttags[video]"'
+
+
+def test_video_limits_are_validated_by_name(settings):
+    settings.WAGTAIL_SMARTTAGS = {"VIDEO_LIMITS": {"max_frames": 8, "max_seconds": 30}}
+    assert check_settings() == []

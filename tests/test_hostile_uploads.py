@@ -20,7 +20,8 @@ from wagtail_smarttags.training import request_training
 
 from . import badfiles
 from .datasets import clothing_images
-from .factories import create_tag_model
+from .factories import create_tag_model, root_collection
+from .videos import encode_audio, encode_video, grey_levels, long_video, with_unknown_codec
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +77,37 @@ def good_image(admin_client, django_capture_on_commit_callbacks):
     return image
 
 
+def bad_videos():
+    clip = encode_video(grey_levels(20), gop=5)
+    return {
+        "empty.mp4": b"",
+        "noise.mp4": b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 400,
+        "truncated.mp4": clip[: len(clip) // 3],
+        "no-frames.mkv": encode_video([], fmt="matroska"),
+        "unknown-codec.avi": with_unknown_codec(encode_video(grey_levels(4), "avi", "mpeg4")),
+        "huge-dimensions.avi": encode_video([(10, 20, 30)], "avi", "mjpeg", "yuvj420p", size=(10000, 9000)),
+        "photo-named.mov": badfiles.small_jpeg(),
+        "pdf-named.mkv": encrypted_pdf(),
+        "sound-only.mp4": encode_audio(),
+        "two-hours.mp4": long_video(hours=2)[0],
+        "header-only.flv": b"FLV\x01\x01\x00\x00\x00\x09\x00\x00\x00\x00",
+    }
+
+
+def upload_video(client, capture, name, data):
+    """Through wagtailmedia's own add view: a redirect when saved, the form again with errors when refused."""
+    from wagtailmedia.models import get_media_model
+
+    with capture(execute=True):
+        response = client.post(
+            reverse("wagtailmedia:add", args=("video",)),
+            {"title": name, "file": SimpleUploadedFile(name, data), "collection": root_collection().pk},
+        )
+    if response.status_code == 302:
+        return {"success": True}, get_media_model().objects.get(title=name).pk
+    return {"success": False, "error_message": response.context["form"].errors.as_text()}, None
+
+
 def upload(client, capture, app, name, data):
     # Wagtail's own upload form raises on some truncated images (Willow loads them to check their
     # size): that is a 500 from Wagtail before anything is stored, reported here as such.
@@ -87,6 +119,20 @@ def upload(client, capture, app, name, data):
     response = http_response.json()
     object_id = response.get("image_id") or response.get("doc_id")
     return response, object_id if response.get("success") else None
+
+
+def media_model():
+    from wagtailmedia.models import get_media_model
+
+    return get_media_model()
+
+
+MODELS = {"wagtailimages": get_image_model, "wagtaildocs": get_document_model, "wagtailmedia": media_model}
+FINAL_STATES = (TaggingState.Status.DONE, TaggingState.Status.FAILED, TaggingState.Status.SKIPPED)
+
+
+def stored_assets():
+    return sum(getter().objects.count() for getter in MODELS.values())
 
 
 def smart_tags(asset):
@@ -104,12 +150,16 @@ def test_hostile_uploads_never_crash_the_worker_or_touch_other_assets(
     before = smart_tags(good_image)
     files = [("wagtailimages", path.name, path.read_bytes()) for path in badfiles.write_all(tmp_path).values()]
     files += [("wagtaildocs", name, data) for name, data in BAD_DOCUMENTS.items()]
+    files += [("wagtailmedia", name, data) for name, data in bad_videos().items()]
     assert len(files) >= 30
 
     outcomes = {"refused": [], "wagtail_error": [], "failed": [], "tagged": []}
-    counts = {app: get_image_model().objects.count() + get_document_model().objects.count() for app in ["all"]}
+    counts = {app: stored_assets() for app in ["all"]}
     for app, name, data in files:
-        response, object_id = upload(admin_client, django_capture_on_commit_callbacks, app, name, data)
+        if app == "wagtailmedia":
+            response, object_id = upload_video(admin_client, django_capture_on_commit_callbacks, name, data)
+        else:
+            response, object_id = upload(admin_client, django_capture_on_commit_callbacks, app, name, data)
         if response.get("server_error"):
             outcomes["wagtail_error"].append(name)
             continue
@@ -117,21 +167,22 @@ def test_hostile_uploads_never_crash_the_worker_or_touch_other_assets(
             assert response.get("error_message"), f"{name} was refused without a message: {response}"
             outcomes["refused"].append(name)
             continue
-        model = get_image_model() if app == "wagtailimages" else get_document_model()
+        model = MODELS[app]()
         state = TaggingState.objects.get(content_type=ContentType.objects.get_for_model(model), object_id=object_id)
-        assert state.status in (TaggingState.Status.DONE, TaggingState.Status.FAILED), (name, state.status)
-        if state.status == TaggingState.Status.FAILED:
+        assert state.status in FINAL_STATES, (name, state.status)
+        if state.status in (TaggingState.Status.FAILED, TaggingState.Status.SKIPPED):
             assert state.error and "Unexpected error" not in state.error, (name, state.error)
             outcomes["failed"].append(name)
         else:
             outcomes["tagged"].append(name)
 
     assert smart_tags(good_image) == before
-    stored = get_image_model().objects.count() + get_document_model().objects.count() - counts["all"]
+    stored = stored_assets() - counts["all"]
     assert stored == len(outcomes["failed"]) + len(outcomes["tagged"]), "refused uploads store nothing"
     print(
         f"{len(files)} hostile files: {len(outcomes['refused'])} refused by Wagtail's upload form with a message, "
         f"{len(outcomes['wagtail_error'])} raised inside Wagtail's form ({', '.join(outcomes['wagtail_error'])}), "
-        f"{len(outcomes['failed'])} accepted and recorded as failed, {len(outcomes['tagged'])} decoded safely"
+        f"{len(outcomes['failed'])} accepted and recorded as failed or skipped, "
+        f"{len(outcomes['tagged'])} decoded safely"
     )
     assert outcomes["failed"], "some hostile files must get past Wagtail's form and be caught by the worker"

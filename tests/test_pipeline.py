@@ -41,8 +41,9 @@ def upload(source, capture, **kwargs):
 
 
 def smart_tags(image):
+    """The image's smart tags from trained models (generic tags: test_generic_tags.py)."""
     return SmartTag.objects.filter(
-        content_type=ContentType.objects.get_for_model(image), object_id=image.pk
+        content_type=ContentType.objects.get_for_model(image), object_id=image.pk, source=SmartTag.Source.TRAINED
     ).select_related("tag")
 
 

@@ -41,13 +41,19 @@ def check_settings(app_configs=None, **kwargs):
     ]
     values = get_settings()
     messages += _check_backbone(values["IMAGE_BACKBONE"])
-    messages += _check_fraction("MIN_CONFIDENCE", values["MIN_CONFIDENCE"])
-    for key in ("MAX_FILE_SIZE", "MAX_IMAGE_PIXELS", "DECODE_SIZE", "CROSS_VALIDATION_FOLDS", "TEXT_KEYWORDS"):
+    for key in ("MIN_CONFIDENCE", "GENERIC_MIN_CONFIDENCE", "VIDEO_MIN_FRAME_SHARE"):
+        messages += _check_fraction(key, values[key])
+    for key in (
+        "MAX_FILE_SIZE", "MAX_IMAGE_PIXELS", "DECODE_SIZE", "CROSS_VALIDATION_FOLDS", "TEXT_KEYWORDS",
+        "GENERIC_MAX_TAGS", "VIDEO_MAX_FILE_SIZE",
+    ):  # fmt: skip
         messages += _check_positive_integer(key, values[key])
     messages += _check_guidelines(values)
     if not isinstance(values["TASK_OPTIONS"], dict):
         messages.append(Error(f"{SETTING_NAME}['TASK_OPTIONS'] must be a dict.", id="wagtail_smarttags.E006"))
     messages += _check_text_limits(values["TEXT_LIMITS"])
+    messages += _check_generic_tags(values)
+    messages += _check_video(values["VIDEO_LIMITS"])
     for key in ("CYCLE_RETAG_AFTER", "SCHEDULED_RETAG_AFTER"):
         if not isinstance(values[key], timedelta) or values[key] <= timedelta(0):
             messages.append(
@@ -57,16 +63,53 @@ def check_settings(app_configs=None, **kwargs):
 
 
 def _check_text_limits(limits):
-    from dataclasses import fields
-
     from .ml.text.extractors.base import ExtractionLimits
 
-    known = {field.name for field in fields(ExtractionLimits)}
+    return _check_limits("TEXT_LIMITS", limits, ExtractionLimits, "wagtail_smarttags.E008")
+
+
+def _check_limits(key, limits, limits_class, error_id):
+    """A dict of overrides for the fields of the dataclass ``limits_class``."""
+    from dataclasses import fields
+
+    known = {field.name for field in fields(limits_class)}
     if not isinstance(limits, dict) or set(limits) - known:
         return [
+            Error(f"{SETTING_NAME}[{key!r}] must be a dict with keys among {', '.join(sorted(known))}.", id=error_id)
+        ]
+    return []
+
+
+def _check_generic_tags(values):
+    messages = []
+    if not isinstance(values["GENERIC_TAGS"], bool):
+        messages.append(Error(f"{SETTING_NAME}['GENERIC_TAGS'] must be True or False.", id="wagtail_smarttags.E010"))
+    labels = values["GENERIC_LABELS"]
+    if labels is not None and (
+        isinstance(labels, str) or not isinstance(labels, list | tuple) or not all(isinstance(x, str) for x in labels)
+    ):
+        messages.append(
             Error(
-                f"{SETTING_NAME}['TEXT_LIMITS'] must be a dict with keys among {', '.join(sorted(known))}.",
-                id="wagtail_smarttags.E008",
+                f"{SETTING_NAME}['GENERIC_LABELS'] must be None or a list of label strings.",
+                id="wagtail_smarttags.E010",
+            )
+        )
+    return messages
+
+
+def _check_video(limits):
+    from .assets import get_media_model_or_none
+    from .ml.video import VideoLimits
+
+    messages = _check_limits("VIDEO_LIMITS", limits, VideoLimits, "wagtail_smarttags.E011")
+    if messages:
+        return messages
+    if get_media_model_or_none() is not None and importlib.util.find_spec("av") is None:
+        return [
+            Warning(
+                "wagtailmedia is installed but PyAV is not: videos will not get smart tags.",
+                hint='pip install "wagtail-smarttags[video]"',
+                id="wagtail_smarttags.W002",
             )
         ]
     return []

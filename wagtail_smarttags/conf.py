@@ -51,6 +51,21 @@ DEFAULTS = {
     "MAX_TAGS_PER_MODEL": 50,
     "MIN_EXAMPLES_PER_TAG": 10,
     "MAX_EXAMPLES_PER_TAG": 50,
+    # Generic tags: tags from the backbone itself, before (and besides) any training. The default backbone
+    # gives readable ImageNet labels; an OpenCLIP backbone scores the site's own taxonomy (every taggit tag,
+    # or GENERIC_LABELS if set) zero-shot. A tag that an active tag model covers is left to that model.
+    "GENERIC_TAGS": True,
+    "GENERIC_MIN_CONFIDENCE": 0.3,
+    "GENERIC_MAX_TAGS": 3,
+    # Candidate labels for zero-shot generic tags (OpenCLIP only); None means every taggit tag.
+    "GENERIC_LABELS": None,
+    # Videos (with wagtailmedia installed): files larger than this (bytes) are not read.
+    "VIDEO_MAX_FILE_SIZE": 4 * 1024**3,
+    # Overrides for frame sampling, e.g. {"max_frames": 32, "max_seconds": 120}
+    # (see wagtail_smarttags.ml.video.VideoLimits for every field).
+    "VIDEO_LIMITS": {},
+    # A tag model's tag is applied to a video when at least this share of its sampled frames get it.
+    "VIDEO_MIN_FRAME_SHARE": 0.25,
     # How many keywords of a text document become its smart tags.
     "TEXT_KEYWORDS": 5,
     # Overrides for text extraction limits, e.g. {"max_pages": 300, "max_chars": 1_000_000, "max_seconds": 30}

@@ -1,7 +1,7 @@
 """Tagging cycles: find the assets that need (re-)tagging and tag many of them fast.
 
 An asset is due when it was never tagged, is pending, its file changed since it was tagged,
-a tag model was (re)trained or rolled back since (images), or its last tagging is older than
+a tag model was (re)trained or rolled back since (images and videos), or its last tagging is older than
 the cycle's age limit: ``CYCLE_RETAG_AFTER`` for a cycle run by hand, ``SCHEDULED_RETAG_AFTER``
 for the periodic one django-q2's scheduler runs. Assets are tagged in primary-key order and each
 one's state is saved as it is done, so an interrupted cycle resumes where it stopped.
@@ -18,9 +18,10 @@ from .assets import IMAGE, content_type_for, file_identity, get_asset_models
 from .backbones import get_backbone
 from .conf import get_setting
 from .embeddings import embed_image_files
+from .generic import apply_generic_tags
 from .ml.errors import BackboneLoadError, MissingDependencyError
 from .models import TaggingState
-from .tagging import active_versions, apply_tag_models, tag_asset
+from .tagging import VISUAL_KINDS, active_versions, apply_tag_models, tag_asset
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def due_assets(kinds=None, *, older_than=None, everything=False, include_failed=
                 hash_field == "file_hash" and file_hash and tagged_hash and file_hash != tagged_hash
             ):
                 ids.append(object_id)
-            elif kind == IMAGE and tagged_versions != versions:
+            elif kind in VISUAL_KINDS and tagged_versions != versions:
                 ids.append(object_id)
             elif older_than is not None and (tagged_at is None or tagged_at < now - older_than):
                 ids.append(object_id)
@@ -108,11 +109,14 @@ def tag_images_in_batches(content_type, ids, progress=None):
         chunk_ids = ids[start : start + IMAGE_BATCH_SIZE]
         assets = {asset.pk: asset for asset in model._default_manager.filter(pk__in=chunk_ids)}
         try:
-            hashes = {}
+            hashes, labels = {}, {}
             vectors, errors = embed_image_files(
-                [(pk, asset.file) for pk, asset in assets.items()], backbone, hashes=hashes
+                [(pk, asset.file) for pk, asset in assets.items()], backbone, hashes=hashes, labels=labels
             )
             apply_tag_models(content_type.pk, vectors, backbone.id)
+            apply_generic_tags(
+                content_type.pk, {pk: (vector, [labels.get(pk, [])]) for pk, vector in vectors.items()}, backbone
+            )
         except Exception:
             # Something unexpected in this batch: isolate it by tagging each asset on its own.
             logger.exception("Batch tagging failed; tagging its %d images one by one", len(assets))

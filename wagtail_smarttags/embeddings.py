@@ -60,42 +60,69 @@ def decode_for_backbone(data, backbone):
     return decode_image(io.BytesIO(data), target_size=target, max_pixels=get_setting("MAX_IMAGE_PIXELS"))
 
 
+# Labels kept per image or frame in the cache: enough to apply any GENERIC_MAX_TAGS a site chooses later.
+LABELS_KEPT = 10
+
+
 def cached_embeddings(file_hashes, backbone_id):
     """``{file_hash: vector}`` for the hashes already in the cache."""
     rows = EmbeddingCache.objects.filter(file_hash__in=list(file_hashes), backbone_id=backbone_id)
     return {file_hash: decode_array(vector) for file_hash, vector in rows.values_list("file_hash", "vector")}
 
 
-def store_embedding(file_hash, backbone_id, vector):
+def cached_entries(file_hashes, backbone_id):
+    """``{file_hash: (vector, labels)}`` for the hashes already in the cache."""
+    rows = EmbeddingCache.objects.filter(file_hash__in=list(file_hashes), backbone_id=backbone_id)
+    return {
+        file_hash: (decode_array(vector), labels)
+        for file_hash, vector, labels in rows.values_list("file_hash", "vector", "labels")
+    }
+
+
+def store_embedding(file_hash, backbone_id, vector, labels=()):
+    labels = [[[name, round(float(score), 6)] for name, score in row] for row in labels]
     try:
         with transaction.atomic():
-            EmbeddingCache.objects.get_or_create(
-                file_hash=file_hash, backbone_id=backbone_id, defaults={"vector": encode_array(vector)}
+            EmbeddingCache.objects.update_or_create(
+                file_hash=file_hash,
+                backbone_id=backbone_id,
+                defaults={"vector": encode_array(vector), "labels": labels},
             )
     except IntegrityError:
         pass  # Another worker cached the same file first; its vector is the same.
 
 
+def _usable(entry, backbone):
+    """A cache entry is usable unless the backbone labels images and the entry predates labels."""
+    return entry is not None and (bool(entry[1]) or not backbone.has_fixed_labels)
+
+
 def embed_image_file(file_field, backbone):
-    """Return ``(vector, sha1)`` for an image file, decoding and embedding only on a cache miss."""
+    """Return ``(vector, labels, sha1)`` for an image file, decoding and embedding only on a cache miss.
+
+    ``labels`` is the backbone's own ``[(label, probability), ...]`` for the image (empty without a vocabulary).
+    """
     data, file_hash = read_file(file_field)
-    cached = cached_embeddings([file_hash], backbone.id)
-    if file_hash in cached:
-        return cached[file_hash], file_hash
-    vector = backbone.embed([decode_for_backbone(data, backbone)])[0]
-    store_embedding(file_hash, backbone.id, vector)
-    return vector, file_hash
+    entry = cached_entries([file_hash], backbone.id).get(file_hash)
+    if _usable(entry, backbone):
+        vector, labels = entry
+        return vector, labels[0] if labels else [], file_hash
+    vectors, labels = backbone.embed_with_labels([decode_for_backbone(data, backbone)], LABELS_KEPT)
+    store_embedding(file_hash, backbone.id, vectors[0], labels)
+    return vectors[0], labels[0], file_hash
 
 
-def embed_image_files(files, backbone, hashes=None):
+def embed_image_files(files, backbone, hashes=None, labels=None):
     """Embed many image files at once: ``files`` is ``[(key, file_field), ...]``.
 
     Returns ``(vectors, errors)``: ``{key: vector}`` for the files that could be used
     and ``{key: message}`` for those that could not. Cache misses are decoded and
-    pushed through the network in batches. ``hashes``, if given, receives ``{key: sha1}``.
+    pushed through the network in batches. ``hashes``, if given, receives ``{key: sha1}``;
+    ``labels``, if given, receives ``{key: [(label, probability), ...]}``.
     """
     vectors, errors, pending = {}, {}, {}
     hashes = {} if hashes is None else hashes
+    labels = {} if labels is None else labels
     for key, file_field in files:
         try:
             data, file_hash = read_file(file_field)
@@ -104,11 +131,13 @@ def embed_image_files(files, backbone, hashes=None):
             continue
         hashes[key] = file_hash
         pending[key] = data
-    cached = cached_embeddings(set(hashes.values()), backbone.id)
+    cached = cached_entries(set(hashes.values()), backbone.id)
     to_embed = []
     for key, data in pending.items():
-        if hashes[key] in cached:
-            vectors[key] = cached[hashes[key]]
+        entry = cached.get(hashes[key])
+        if _usable(entry, backbone):
+            vectors[key] = entry[0]
+            labels[key] = entry[1][0] if entry[1] else []
             continue
         try:
             to_embed.append((key, decode_for_backbone(data, backbone)))
@@ -117,7 +146,56 @@ def embed_image_files(files, backbone, hashes=None):
     pending.clear()
     for start in range(0, len(to_embed), backbone.batch_size):
         chunk = to_embed[start : start + backbone.batch_size]
-        for (key, _), vector in zip(chunk, backbone.embed([image for _, image in chunk])):
+        chunk_vectors, chunk_labels = backbone.embed_with_labels([image for _, image in chunk], LABELS_KEPT)
+        for (key, _), vector, image_labels in zip(chunk, chunk_vectors, chunk_labels):
             vectors[key] = vector
-            store_embedding(hashes[key], backbone.id, vector)
+            labels[key] = image_labels
+            store_embedding(hashes[key], backbone.id, vector, [image_labels])
     return vectors, errors
+
+
+def embed_video_file(file_field, backbone):
+    """Return ``(frame vectors, per-frame labels, sha1)`` for a video: one row per sampled frame."""
+    from dataclasses import replace
+
+    from .ml.video import DEFAULT_VIDEO_LIMITS, sample_frames
+
+    limit = get_setting("VIDEO_MAX_FILE_SIZE")
+    try:
+        size = file_field.size
+    except (OSError, ValueError):
+        raise UnreadableAssetError("The file is missing from storage.") from None
+    if size > limit:
+        raise UnreadableAssetError(f"The file is {size:,} bytes, more than the {limit:,} bytes allowed for a video.")
+    file_hash = stream_hash(file_field)
+    entry = cached_entries([file_hash], backbone.id).get(file_hash)
+    if _usable(entry, backbone):
+        return entry[0], entry[1], file_hash
+    limits = replace(
+        DEFAULT_VIDEO_LIMITS,
+        max_pixels=get_setting("MAX_IMAGE_PIXELS"),
+        target_size=max(get_setting("DECODE_SIZE"), getattr(backbone, "input_size", 0)),
+        **get_setting("VIDEO_LIMITS"),
+    )
+    frames = _sample_stored_video(file_field, limits, sample_frames)
+    vectors, labels = backbone.embed_with_labels(frames.images, LABELS_KEPT)
+    store_embedding(file_hash, backbone.id, vectors, labels)
+    return vectors, labels, file_hash
+
+
+def _sample_stored_video(file_field, limits, sample_frames):
+    # FFmpeg seeks best in a real file; storages without local paths (S3) are read as a file object.
+    try:
+        path = file_field.path
+    except (NotImplementedError, AttributeError, ValueError):
+        path = None
+    if path:
+        return sample_frames(path, limits)
+    try:
+        file_field.open("rb")
+    except (OSError, ValueError) as error:
+        raise UnreadableAssetError(f"The file could not be read from storage: {error}") from None
+    try:
+        return sample_frames(file_field.file, limits)
+    finally:
+        file_field.close()

@@ -196,12 +196,14 @@ class SmartTag(AssetReference):
 
 
 class EmbeddingCache(models.Model):
-    """An image's embedding, keyed by the file's hash and the backbone that produced it."""
+    """An image's embedding (or a video's, one row per sampled frame), keyed by the file's hash and backbone."""
 
     file_hash = models.CharField(max_length=64)
     backbone_id = models.CharField(max_length=100)
-    # float32 vector in .npy format.
+    # float32 array in .npy format: a vector for an image, a (frames, dimension) matrix for a video.
     vector = models.BinaryField()
+    # The backbone's own labels from the same pass, per row: [[[label, probability], ...], ...].
+    labels = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -11,6 +11,7 @@ from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
 from . import moderation
+from .assets import get_media_model_or_none
 from .bulk_actions import BULK_ACTIONS
 from .views.moderation import AssetSmartTagsView
 
@@ -51,12 +52,15 @@ def register_moderation_log_actions(actions):
     actions.register_action(moderation.RETAG_ACTION, _("Re-tag"), _("Queued for smart tagging"))
 
 
-@hooks.register("insert_editor_js")
+# Global rather than editor JS: wagtailmedia's edit page does not load the editor's scripts.
+@hooks.register("insert_global_admin_js")
 def smart_tags_link_on_asset_edit_pages():
     """The routes the link script needs: each edit page's URL pattern and its Smart tags URL."""
     routes = [_route("image", "wagtailimages:edit")]
     if apps.is_installed("wagtail.documents"):
         routes.append(_route("document", "wagtaildocs:edit"))
+    if get_media_model_or_none() is not None:
+        routes.append(_route("video", "wagtailmedia:edit"))
     return format_html(
         '{}<script src="{}"></script>',
         json_script(routes, "smarttags-moderation-config"),

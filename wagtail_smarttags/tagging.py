@@ -4,17 +4,20 @@ import logging
 from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
-from .assets import DOCUMENT, IMAGE, asset_kind, file_identity
+from .assets import DOCUMENT, IMAGE, VIDEO, asset_kind, file_identity
 from .backbones import get_backbone
 from .classifiers import active_tag_models
 from .conf import get_setting
-from .embeddings import embed_image_file
-from .ml.errors import BackboneLoadError, MissingDependencyError, SmartTagsError
+from .embeddings import embed_image_file, embed_video_file
+from .generic import apply_generic_tags
+from .ml.errors import BackboneLoadError, MissingDependencyError, NotTaggableError, SmartTagsError
 from .models import SmartTag, TaggingState, TagModel
+from .writing import write_source_tags, write_trained_tags
+
+#: Asset kinds tagged from embeddings, whose tags change when a tag model is retrained.
+VISUAL_KINDS = (IMAGE, VIDEO)
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,8 @@ def tag_asset(content_type_id, object_id):
         else:
             state.file_hash = tagger(asset, content_type) or state.file_hash
             state.mark(TaggingState.Status.DONE)
+    except NotTaggableError as error:
+        state.mark(TaggingState.Status.SKIPPED, str(error))
     except (BackboneLoadError, MissingDependencyError) as error:
         # Nothing is wrong with the asset: tagging is paused until the backbone loads again.
         state.status = TaggingState.Status.PENDING
@@ -57,12 +62,12 @@ def tag_asset(content_type_id, object_id):
         state.mark(TaggingState.Status.FAILED, f"Unexpected error while tagging: {type(error).__name__}: {error}")
     state.model_versions = versions
     state.save(update_fields=STATE_FIELDS_WRITTEN_BY_TAGGING)
-    if state.status == TaggingState.Status.DONE and kind == IMAGE:
-        _catch_up_with_retraining(asset, content_type, state)
+    if state.status == TaggingState.Status.DONE and kind in VISUAL_KINDS:
+        _catch_up_with_retraining(asset, content_type, state, ASSET_TAGGERS[kind])
     return state.status
 
 
-def _catch_up_with_retraining(asset, content_type, state):
+def _catch_up_with_retraining(asset, content_type, state, tagger):
     """Re-apply the models if one was retrained or rolled back while this asset was being tagged.
 
     The library re-tag that follows a training only sees assets already marked done, so an
@@ -73,15 +78,27 @@ def _catch_up_with_retraining(asset, content_type, state):
         versions = active_versions()
         if versions == state.model_versions:
             return
-        tag_image(asset, content_type)
+        tagger(asset, content_type)
         state.model_versions = versions
         TaggingState.objects.filter(pk=state.pk).update(model_versions=versions)
 
 
 def tag_image(image, content_type):
     backbone = get_backbone()
-    vector, file_hash = embed_image_file(image.file, backbone)
+    vector, labels, file_hash = embed_image_file(image.file, backbone)
     apply_tag_models(content_type.pk, {image.pk: vector}, backbone.id)
+    apply_generic_tags(content_type.pk, {image.pk: (vector, [labels])}, backbone)
+    return file_hash
+
+
+def tag_video(media, content_type):
+    """Smart tags for a video from frames sampled across it; audio files are skipped."""
+    if getattr(media, "type", "video") == "audio":
+        raise NotTaggableError("This is an audio file: only videos get smart tags.")
+    backbone = get_backbone()
+    frame_vectors, frame_labels, file_hash = embed_video_file(media.file, backbone)
+    apply_tag_models(content_type.pk, {media.pk: frame_vectors}, backbone.id)
+    apply_generic_tags(content_type.pk, {media.pk: (frame_vectors, frame_labels)}, backbone)
     return file_hash
 
 
@@ -104,62 +121,31 @@ def tag_document(document, content_type):
         )
     finally:
         document.file.close()
-    write_keyword_tags(content_type.pk, document.pk, result.keywords)
+    minimum = get_setting("MIN_CONFIDENCE")
+    labels = [(kw.tag or kw.phrase, kw.score) for kw in result.keywords if kw.score >= minimum]
+    write_source_tags(content_type.pk, document.pk, SmartTag.Source.TEXT, labels)
     return file_hash
 
 
-def write_keyword_tags(content_type_id, object_id, keywords):
-    """Replace an asset's applied keyword smart tags; editors' removed and promoted ones stay."""
-    from taggit.models import Tag
-
-    minimum = get_setting("MIN_CONFIDENCE")
-    wanted = {}
-    for keyword in keywords:
-        if keyword.score < minimum:
-            continue
-        name = keyword.tag or keyword.phrase
-        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
-        wanted.setdefault(tag.pk, _clamp(keyword.score))
-    with transaction.atomic():
-        rows = SmartTag.objects.select_for_update().filter(content_type_id=content_type_id, object_id=object_id)
-        existing = {row.tag_id: row for row in rows}
-        rows.filter(source=SmartTag.Source.TEXT, state=SmartTag.State.APPLIED).exclude(tag_id__in=wanted).delete()
-        for tag_id, confidence in wanted.items():
-            row = existing.get(tag_id)
-            if row is None:
-                SmartTag.objects.create(
-                    content_type_id=content_type_id,
-                    object_id=object_id,
-                    tag_id=tag_id,
-                    confidence=confidence,
-                    source=SmartTag.Source.TEXT,
-                )
-            elif row.state == SmartTag.State.APPLIED:
-                SmartTag.objects.filter(pk=row.pk).update(
-                    confidence=confidence, source=SmartTag.Source.TEXT, tag_model=None, version=None
-                )
-
-
-ASSET_TAGGERS = {IMAGE: tag_image, DOCUMENT: tag_document}
+ASSET_TAGGERS = {IMAGE: tag_image, DOCUMENT: tag_document, VIDEO: tag_video}
 
 
 def apply_tag_models(content_type_id, vectors, backbone_id, tag_models=None):
-    """Apply every active tag model (or the given ones) to ``{object_id: vector}`` and write the results."""
+    """Apply every active tag model (or the given ones) to ``{object_id: embedding}`` and write the results.
+
+    An embedding is a vector (an image) or a matrix with one row per sampled frame (a video).
+    """
     if not vectors:
         return
-    import numpy as np
-
     from .classifiers import classifier_for
 
-    object_ids = list(vectors)
-    matrix = np.stack([vectors[object_id] for object_id in object_ids])
     minimum = get_setting("MIN_CONFIDENCE")
     for tag_model, version, classifier in tag_models or active_tag_models(backbone_id):
         # A retrain or rollback may activate another version while we work: then apply that one,
         # so the asset never keeps a stale version's tags nor misses the new version's.
         for _ in range(3):
             decisions = {}
-            for object_id, prediction in zip(object_ids, classifier.predict(matrix)):
+            for object_id, prediction in _predictions(classifier, vectors).items():
                 applied = prediction.applied and prediction.confidence >= minimum
                 decisions[object_id] = (int(prediction.label), prediction.confidence) if applied else None
             if write_trained_tags(tag_model, version, content_type_id, decisions):
@@ -171,57 +157,19 @@ def apply_tag_models(content_type_id, vectors, backbone_id, tag_models=None):
             classifier = classifier_for(version)
 
 
-def write_trained_tags(tag_model, version, content_type_id, decisions):
-    """Make each asset's applied smart tags from ``tag_model`` match ``decisions``.
+def _predictions(classifier, vectors):
+    import numpy as np
 
-    ``decisions`` maps object id to ``(tag id, confidence)`` or ``None``. Smart tags
-    that editors removed or promoted keep their state whatever the model now says,
-    and the write is skipped if the version stopped being active meanwhile, so an
-    asset always ends with the tags of exactly one version of each model.
-    """
-    with transaction.atomic():
-        current = TagModel.objects.select_for_update().filter(pk=tag_model.pk).values_list("active_version", flat=True)
-        if list(current) != [version.pk]:
-            return False
-        rows = SmartTag.objects.filter(content_type_id=content_type_id, object_id__in=list(decisions))
-        decided = {
-            (object_id, tag_id): pk
-            for object_id, tag_id, pk in rows.exclude(state=SmartTag.State.APPLIED).values_list(
-                "object_id", "tag_id", "pk"
-            )
-        }
-        # Rewriting this model's applied rows wholesale is one DELETE and one INSERT per batch,
-        # which keeps re-tagging a large library from cached embeddings fast.
-        rows.filter(tag_model=tag_model, state=SmartTag.State.APPLIED).delete()
-        to_create, decided_seen = [], []
-        for object_id, decision in decisions.items():
-            if decision is None:
-                continue
-            tag_id, confidence = decision
-            if (object_id, tag_id) in decided:
-                decided_seen.append(decided[(object_id, tag_id)])
-                continue
-            to_create.append(
-                SmartTag(
-                    content_type_id=content_type_id,
-                    object_id=object_id,
-                    tag_id=tag_id,
-                    confidence=_clamp(confidence),
-                    source=SmartTag.Source.TRAINED,
-                    tag_model=tag_model,
-                    version=version,
-                )
-            )
-        # A tag another source already applied to the asset (keywords, another model) is left as it is.
-        SmartTag.objects.bulk_create(to_create, ignore_conflicts=True, batch_size=2000)
-        if decided_seen:
-            # The editor's decision stands; only the record of which version last saw it changes.
-            SmartTag.objects.filter(pk__in=decided_seen).update(version=version, updated_at=timezone.now())
-    return True
-
-
-def _clamp(confidence):
-    return min(1.0, max(0.0, float(confidence)))
+    images = [object_id for object_id, vector in vectors.items() if vector.ndim == 1]
+    predictions = {}
+    if images:
+        matrix = np.stack([vectors[object_id] for object_id in images])
+        predictions.update(zip(images, classifier.predict(matrix)))
+    share = get_setting("VIDEO_MIN_FRAME_SHARE")
+    for object_id, frames in vectors.items():
+        if frames.ndim == 2:
+            predictions[object_id] = classifier.predict_frames(frames, share)
+    return predictions
 
 
 def active_versions():
@@ -235,7 +183,7 @@ def active_versions():
 
 
 def retag_from_cache(tag_model_id, chunk_size=2000):
-    """Apply a tag model's active version to every tagged image whose embedding is cached.
+    """Apply a tag model's active version to every tagged image and video whose embedding is cached.
 
     Runs after training or a rollback: nothing is decoded or embedded again.
     Returns the number of assets the model was applied to.
@@ -251,8 +199,8 @@ def retag_from_cache(tag_model_id, chunk_size=2000):
     models = [(tag_model, version, classifier_for(version))]
     applied = 0
     states = TaggingState.objects.filter(status=TaggingState.Status.DONE).exclude(file_hash="")
-    image_model_types = [ct.pk for ct in _image_content_types()]
-    states = states.filter(content_type_id__in=image_model_types).order_by("pk")
+    visual_types = [ct.pk for ct in _visual_content_types()]
+    states = states.filter(content_type_id__in=visual_types).order_by("pk")
     last_pk = 0
     columns = ("pk", "content_type_id", "object_id", "file_hash", "model_versions")
     while True:
@@ -276,7 +224,8 @@ def retag_from_cache(tag_model_id, chunk_size=2000):
             TaggingState.objects.filter(pk__in=pks).update(model_versions=dict(versions))
 
 
-def _image_content_types():
+def _visual_content_types():
     from .assets import get_asset_models
 
-    return [ContentType.objects.get_for_model(get_asset_models()[IMAGE])]
+    models = [model for kind, model in get_asset_models().items() if kind in VISUAL_KINDS]
+    return [ContentType.objects.get_for_model(model) for model in models]

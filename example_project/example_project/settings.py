@@ -15,6 +15,7 @@ ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = [
     "demo",
     "wagtail_smarttags",
+    "wagtailmedia",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
@@ -136,6 +137,11 @@ else:
         # Keep failed tasks only: fewer writes to share the SQLite file with the site.
         "save_limit": -1,
     }
+
+# Videos and audio through wagtailmedia; FLV and WMV added to its list of video extensions.
+WAGTAILMEDIA = {
+    "VIDEO_EXTENSIONS": ["avi", "flv", "h264", "m4v", "mkv", "mov", "mp4", "mpeg", "mpg", "ogv", "webm", "wmv"],
+}
 
 # Every key is optional; see docs/configuration.md. The default backbone runs offline.
 WAGTAIL_SMARTTAGS = {}

@@ -126,6 +126,33 @@ class TagClassifier:
             )
         return predictions
 
+    def predict_frames(self, frame_embeddings, min_share=0.25):
+        """One prediction for a video from its sampled frames' embeddings (F, D).
+
+        The tag applied in the most frames wins (ties go to the higher mean confidence); it
+        is applied to the video when at least ``min_share`` of the frames got it, with the
+        mean confidence of those frames. A tag seen in one frame of sixteen is a glimpse, not
+        what the video is about.
+        """
+        predictions = self.predict(np.atleast_2d(frame_embeddings))
+        votes = {}
+        for prediction in predictions:
+            if prediction.applied:
+                votes.setdefault(prediction.label, []).append(prediction)
+        if not votes:
+            best = max(predictions, key=lambda prediction: prediction.confidence)
+            return Prediction(best.label, best.confidence, best.similarity, applied=False)
+        label, chosen = max(
+            votes.items(), key=lambda item: (len(item[1]), np.mean([p.confidence for p in item[1]]))
+        )
+        share = len(chosen) / len(predictions)
+        return Prediction(
+            label=label,
+            confidence=float(np.mean([prediction.confidence for prediction in chosen])),
+            similarity=float(np.mean([prediction.similarity for prediction in chosen])),
+            applied=share >= min_share,
+        )
+
     def to_arrays(self):
         return {
             "labels": np.asarray(self.labels, dtype=str),

@@ -18,3 +18,7 @@ class MissingDependencyError(SmartTagsError, ImportError):
 
 class BackboneLoadError(SmartTagsError):
     """The configured image backbone could not be loaded (missing weights, bad options)."""
+
+
+class NotTaggableError(SmartTagsError):
+    """The asset holds nothing the app can tag (an audio-only media file): it is skipped, not failed."""

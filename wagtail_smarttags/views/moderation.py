@@ -1,4 +1,4 @@
-"""The "Smart tags" screen of an image or document: list its smart tags, remove or promote them."""
+"""The "Smart tags" screen of an image, document or video: list its smart tags, remove or promote them."""
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -13,11 +13,11 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.permissions import policy_registry
 
 from .. import moderation
-from ..assets import DOCUMENT, IMAGE, get_asset_models
+from ..assets import DOCUMENT, IMAGE, VIDEO, get_asset_models
 from ..models import SmartTag
 
-MODERATED_KINDS = (IMAGE, DOCUMENT)
-EDIT_URL_NAMES = {IMAGE: "wagtailimages:edit", DOCUMENT: "wagtaildocs:edit"}
+MODERATED_KINDS = (IMAGE, DOCUMENT, VIDEO)
+EDIT_URL_NAMES = {IMAGE: "wagtailimages:edit", DOCUMENT: "wagtaildocs:edit", VIDEO: "wagtailmedia:edit"}
 KEEP = "keep"
 
 
@@ -45,6 +45,25 @@ class SmartTagDecisionsForm(forms.Form):
     def rows(self):
         return [(smart_tag, self[self.field_name(smart_tag)]) for smart_tag in self.undecided]
 
+    def groups(self):
+        """The undecided rows in two groups: the site's own (trained models, keywords), then generic tags."""
+        rows = self.rows()
+        own = [row for row in rows if row[0].source != SmartTag.Source.GENERIC]
+        generic = [row for row in rows if row[0].source == SmartTag.Source.GENERIC]
+        groups = [
+            {"key": "own", "title": _("Smart tags"), "help": "", "rows": own},
+            {
+                "key": "generic",
+                "title": _("Generic tags"),
+                "help": _(
+                    "What the image model recognises by itself, without any training. A tag model you train "
+                    "decides on its own tags: generic tags never override it."
+                ),
+                "rows": generic,
+            },
+        ]
+        return [group for group in groups if group["rows"]]
+
     def decisions(self):
         """``[(smart tag, state)]`` for every tag the editor chose to remove or promote."""
         return [
@@ -61,7 +80,7 @@ class AssetSmartTagsView(WagtailAdminTemplateMixin, FormView):
 
     @cached_property
     def kind(self):
-        if self.kwargs["kind"] not in MODERATED_KINDS:
+        if self.kwargs["kind"] not in MODERATED_KINDS or self.kwargs["kind"] not in get_asset_models():
             raise Http404
         return self.kwargs["kind"]
 

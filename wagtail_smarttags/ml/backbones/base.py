@@ -44,12 +44,44 @@ class ImageBackbone:
         ]
         return np.concatenate(chunks).astype(np.float32, copy=False)
 
-    def generic_labels(self, images, top_k=5):
-        """Tags the backbone can give without training, as ``[[(label, score), ...], ...]``.
+    #: True when :meth:`embed_with_labels` gives labels from a fixed vocabulary (ImageNet classes).
+    has_fixed_labels = False
+    #: True when :meth:`zero_shot` can score any text label against an embedding.
+    supports_zero_shot = False
 
-        Backbones without a label vocabulary return an empty list per image.
+    def embed_with_labels(self, images, top_k=5):
+        """Embed images and label them from the backbone's own vocabulary in the same pass.
+
+        Returns ``(vectors, labels)`` where ``labels`` is ``[[(label, probability), ...], ...]``,
+        best first, one list per image (empty for backbones without a vocabulary).
         """
-        return [[] for _ in images]
+        return self.embed(images), [[] for _ in images]
+
+    def zero_shot(self, vectors, labels, top_k=5):
+        """The ``top_k`` best of ``labels`` for each embedding in ``vectors``, as in :meth:`embed_with_labels`."""
+        raise NotImplementedError(f"The {self.name or type(self).__name__} backbone cannot compare images with text.")
+
+    def generic_labels(self, images, top_k=5):
+        """Tags the backbone can give without training, as ``[[(label, score), ...], ...]``."""
+        return self.embed_with_labels(list(images), top_k)[1]
+
+
+def top_labels(probabilities, labels, top_k):
+    """``[[(label, probability), ...], ...]``: each row's ``top_k`` best, adding up repeated labels."""
+    names = list(dict.fromkeys(labels))
+    if len(names) != len(labels):
+        position = {name: index for index, name in enumerate(names)}
+        merged = np.zeros((probabilities.shape[0], len(names)), dtype=np.float64)
+        np.add.at(merged.T, [position[label] for label in labels], probabilities.T)
+        probabilities = merged
+    top_k = min(int(top_k), len(names))
+    if top_k <= 0:
+        return [[] for _ in range(probabilities.shape[0])]
+    results = []
+    for row in probabilities:
+        best = np.argsort(-row, kind="stable")[:top_k]
+        results.append([(names[index], float(row[index])) for index in best])
+    return results
 
 
 def l2_normalise(array):

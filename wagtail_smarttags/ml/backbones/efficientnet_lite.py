@@ -19,12 +19,14 @@ Options (``WAGTAIL_SMARTTAGS["IMAGE_BACKBONE"]["OPTIONS"]``):
 Each view and each flip costs one pass through the network.
 """
 
+import functools
 import importlib
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import BackboneLoadError, MissingDependencyError
-from .base import ImageBackbone, l2_normalise
+from .base import ImageBackbone, l2_normalise, top_labels
 
 VARIANTS = {
     # variant: (weights package, model-file class, input resolution)
@@ -131,23 +133,59 @@ class EfficientNetLiteBackbone(ImageBackbone):
         return pooled, logits
 
     def forward(self, batch):
+        return self._forward_with_probabilities(batch)[0]
+
+    def _forward_with_probabilities(self, batch):
+        """Embeddings and, from the centre-crop view if there is one, ImageNet probabilities."""
         torch = import_torch()
         n, channels, height, width = batch.shape
         n_views = channels // 3
         frames = batch.reshape(n * n_views, 3, height, width)
-        pooled, _ = self._pooled_and_logits(frames)
+        pooled, logits = self._pooled_and_logits(frames)
+        probabilities = None
+        if "crop" in self.views:
+            crop_logits = logits.reshape(n, n_views, -1)[:, self.views.index("crop")]
+            probabilities = torch.softmax(crop_logits, dim=1).numpy()
         if self.flip_average:
             flipped, _ = self._pooled_and_logits(torch.flip(frames, dims=[3]))
             pooled = (pooled + flipped) / 2
         # Every view counts the same: normalise each, then average them.
         views = l2_normalise(pooled.numpy().astype(np.float32)).reshape(n, n_views, -1)
-        return l2_normalise(views.sum(axis=1))
+        return l2_normalise(views.sum(axis=1)), probabilities
+
+    # ImageNet labels ---------------------------------------------------------------------
+
+    has_fixed_labels = True
+
+    def embed_with_labels(self, images, top_k=5):
+        images = list(images)
+        if not images:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        vectors, labels = [], []
+        for start in range(0, len(images), self.batch_size):
+            chunk = images[start : start + self.batch_size]
+            chunk_vectors, probabilities = self._forward_with_probabilities(self.preprocess(chunk))
+            if probabilities is None:
+                probabilities = self.imagenet_probabilities(chunk)
+            vectors.append(chunk_vectors)
+            labels.extend(top_labels(probabilities, imagenet_labels(), top_k))
+        return np.concatenate(vectors).astype(np.float32, copy=False), labels
 
     def imagenet_probabilities(self, images):
         """Softmax over the 1,000 ImageNet classes, one row per image (centre-crop framing, as trained)."""
         torch = import_torch()
         _, logits = self._pooled_and_logits(self._to_tensor(list(images), ("crop",)))
         return torch.softmax(logits, dim=1).numpy()
+
+
+@functools.cache
+def imagenet_labels():
+    """The readable English label of each ImageNet class, in class order (``imagenet_labels.txt``)."""
+    text = (Path(__file__).parent / "imagenet_labels.txt").read_text(encoding="utf-8")
+    labels = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    if len(labels) != 1000:
+        raise BackboneLoadError(f"imagenet_labels.txt lists {len(labels)} classes instead of 1,000.")
+    return labels
 
 
 def _resize_and_crop(image, size):

@@ -38,6 +38,37 @@ class EnsembleBackbone(ImageBackbone):
         parts = [member.forward(member_batch) for member, member_batch in zip(self.members, batch)]
         return (np.concatenate(parts, axis=1) / np.sqrt(len(parts))).astype(np.float32)
 
+    @property
+    def has_fixed_labels(self):
+        return any(member.has_fixed_labels for member in self.members)
+
+    @property
+    def supports_zero_shot(self):
+        return any(member.supports_zero_shot for member in self.members)
+
+    def embed_with_labels(self, images, top_k=5):
+        """Each member embeds the images; the first member with a label vocabulary labels them too."""
+        images = list(images)
+        parts, labels = [], None
+        for member in self.members:
+            if labels is None and member.has_fixed_labels:
+                vectors, labels = member.embed_with_labels(images, top_k)
+            else:
+                vectors = member.embed(images)
+            parts.append(vectors)
+        vectors = (np.concatenate(parts, axis=1) / np.sqrt(len(parts))).astype(np.float32)
+        return vectors, labels if labels is not None else [[] for _ in images]
+
+    def zero_shot(self, vectors, labels, top_k=5):
+        """Zero-shot labels from the first member that can compare images with text, on its part of each vector."""
+        start = 0
+        for member in self.members:
+            if member.supports_zero_shot:
+                part = np.asarray(vectors)[:, start : start + member.dimension] * np.sqrt(len(self.members))
+                return member.zero_shot(part, labels, top_k)
+            start += member.dimension
+        return super().zero_shot(vectors, labels, top_k)
+
     def imagenet_probabilities(self, images):
         for member in self.members:
             if hasattr(member, "imagenet_probabilities"):

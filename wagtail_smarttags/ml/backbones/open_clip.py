@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from ..errors import BackboneLoadError, MissingDependencyError
-from .base import ImageBackbone, l2_normalise
+from .base import ImageBackbone, l2_normalise, top_labels
 
 DEFAULT_PROMPT_TEMPLATE = "a photo of {label}"
 
@@ -257,27 +257,31 @@ class OpenCLIPBackbone(ImageBackbone):
                 chunks.append(model.encode_text(tokens).float().cpu().numpy())
         return l2_normalise(np.concatenate(chunks)).astype(np.float32, copy=False)
 
+    supports_zero_shot = True
+
     def generic_labels(self, images, top_k=5, candidate_labels=None):
         """The ``top_k`` best of ``candidate_labels`` for each image, as ``[[(label, score), ...], ...]``.
 
-        Each label is compared with the image as the prompt ``prompt_template`` (by default
-        "a photo of {label}"). Scores are probabilities: a softmax over the candidates for
-        CLIP models, so they depend on which candidates compete; an independent sigmoid per
-        label for SigLIP models. Without ``candidate_labels`` the 1,000 ImageNet classes are used.
+        Without ``candidate_labels`` the 1,000 ImageNet classes are used; see :meth:`zero_shot`.
         """
         images = list(images)
-        labels = list(dict.fromkeys(candidate_labels if candidate_labels is not None else _imagenet_labels()))
-        if not images or not labels or top_k <= 0:
-            return [[] for _ in images]
-        image_vectors = self.embed(images)
-        label_vectors = self._label_vectors(labels)
-        scores = self._scores(image_vectors @ label_vectors.T)
-        top_k = min(int(top_k), len(labels))
-        results = []
-        for row in scores:
-            best = np.argsort(-row, kind="stable")[:top_k]
-            results.append([(labels[index], float(row[index])) for index in best])
-        return results
+        if not images:
+            return []
+        labels = candidate_labels if candidate_labels is not None else _imagenet_labels()
+        return self.zero_shot(self.embed(images), labels, top_k)
+
+    def zero_shot(self, vectors, labels, top_k=5):
+        """Score each label against each embedding, as the prompt ``prompt_template`` ("a photo of {label}").
+
+        Scores are probabilities: a softmax over the candidates for CLIP models, so they depend
+        on which candidates compete; an independent sigmoid per label for SigLIP models.
+        """
+        vectors = np.asarray(vectors, dtype=np.float32)
+        labels = list(dict.fromkeys(labels))
+        if not len(vectors) or not labels or top_k <= 0:
+            return [[] for _ in range(len(vectors))]
+        scores = self._scores(l2_normalise(vectors) @ self._label_vectors(labels).T)
+        return top_labels(scores, labels, top_k)
 
     def _label_vectors(self, labels):
         prompts = [self.prompt_template.format(label=label) for label in labels]
