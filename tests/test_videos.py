@@ -208,3 +208,24 @@ def test_videos_are_found_by_their_smart_tags(garments, django_capture_on_commit
     upload_media(django_capture_on_commit_callbacks, photos_video("shoes"), "other.mp4")
     results = list(get_media_model().objects.all().search("hat"))
     assert results == [media]
+
+
+@pytest.mark.django_db
+def test_video_smart_tags_are_moderated_on_the_smart_tags_screen(
+    garments, admin_client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from wagtail_smarttags.moderation_hooks import moderation_url
+
+    media = upload_media(django_capture_on_commit_callbacks, photos_video("hat"), "hats.mov")
+    edit_page = admin_client.get(reverse("wagtailmedia:edit", args=(media.pk,))).content.decode()
+    assert moderation_url("video", 0) in edit_page and "wagtail_smarttags/moderation.js" in edit_page
+
+    url = moderation_url("video", media.pk)
+    hat = smart_tags(media, SmartTag.Source.TRAINED)["hat"]
+    assert "hat" in admin_client.get(url).content.decode()
+    response = admin_client.post(url, {f"decision_{hat.pk}": SmartTag.State.PROMOTED})
+    assert response.status_code == 302
+    hat.refresh_from_db()
+    assert hat.state == SmartTag.State.PROMOTED and list(media.tags.names()) == ["hat"]

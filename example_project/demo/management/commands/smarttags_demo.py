@@ -1,5 +1,6 @@
-"""The end-to-end demo: train a tag model, upload unseen images, run the worker, show their smart tags."""
+"""The end-to-end demo: train a tag model, upload unseen images and a video, run the worker, show their smart tags."""
 
+import importlib.util
 import io
 import os
 import random
@@ -10,12 +11,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from wagtail.images import get_image_model
 from wagtail.models import Collection
 
+from wagtail_smarttags.assets import get_media_model_or_none
 from wagtail_smarttags.models import SmartTag, TaggingState, TagModel, TrainingVersion
 from wagtail_smarttags.training import request_training
 
@@ -51,16 +54,20 @@ class Command(BaseCommand):
         self.stdout.write(self.style.MIGRATE_HEADING("2. Queuing training and uploading unseen images"))
         version = request_training(tag_model)
         uploaded = self._upload(root / "validation", uploads)
+        video = self._upload_video(root / "validation")
         pending = TaggingState.objects.filter(status=TaggingState.Status.PENDING).count()
-        self.stdout.write(f"Training v{version.number} queued; {len(uploaded)} images uploaded, {pending} pending.")
+        what = f"{len(uploaded)} images" + (" and a video" if video else "")
+        self.stdout.write(f"Training v{version.number} queued; {what} uploaded, {pending} pending.")
 
         self.stdout.write(self.style.MIGRATE_HEADING("3. Running a worker (manage.py qcluster) until all is done"))
         started = time.monotonic()
-        self._run_worker_until_done(version, uploaded, timeout)
+        self._run_worker_until_done(version, uploaded + ([video] if video else []), timeout)
         self.stdout.write(f"Worker finished in {time.monotonic() - started:.0f} s.")
 
         self.stdout.write(self.style.MIGRATE_HEADING("4. Smart tags of the unseen images"))
         self._report(tag_model, uploaded)
+        if video:
+            self._report_video(*video)
 
     def _dataset(self, dataset):
         candidates = [Path(dataset)] if dataset else DEFAULT_DATASETS
@@ -73,13 +80,19 @@ class Command(BaseCommand):
         """Start from a clean slate so the demo can be run again."""
         TagModel.objects.filter(title=MODEL_TITLE).delete()
         Image = get_image_model()
+        media_model = get_media_model_or_none()
         for collection in Collection.objects.filter(name=UPLOADS):
             for image in Image.objects.filter(collection=collection):
                 image.delete()
+            for media in media_model.objects.filter(collection=collection) if media_model else []:
+                media.delete()
+
+    def _collection(self):
+        root = Collection.get_first_root_node()
+        return root.get_children().filter(name=UPLOADS).first() or root.add_child(name=UPLOADS)
 
     def _upload(self, folder, per_tag):
-        root = Collection.get_first_root_node()
-        collection = root.get_children().filter(name=UPLOADS).first() or root.add_child(name=UPLOADS)
+        collection = self._collection()
         Image = get_image_model()
         rng = random.Random(0)
         uploaded = []
@@ -94,20 +107,55 @@ class Command(BaseCommand):
                 uploaded.append((tag_folder.name, image))
         return uploaded
 
+    def _upload_video(self, folder, garment="pants", photos=5):
+        """A 10-second slideshow of unseen photos of one garment, encoded to H.264 with PyAV, as a video."""
+        media_model = get_media_model_or_none()
+        if media_model is None or importlib.util.find_spec("av") is None:
+            self.stdout.write("wagtailmedia or PyAV is not installed: no video in this demo.")
+            return None
+        import av
+        from PIL import Image as PILImage
+
+        paths = sorted((folder / garment).glob("*.jpg"))[-photos:]
+        buffer = io.BytesIO()
+        with av.open(buffer, "w", format="mp4") as container:
+            stream = container.add_stream("libx264", rate=25)
+            stream.width, stream.height, stream.pix_fmt = 480, 640, "yuv420p"
+            for index, path in enumerate(paths):
+                picture = PILImage.open(path).convert("RGB").resize((480, 640))
+                for repeat in range(50):  # two seconds on screen
+                    frame = av.VideoFrame.from_image(picture)
+                    frame.pts = index * 50 + repeat
+                    container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+        media = media_model(title=f"{garment} slideshow", type="video", collection=self._collection())
+        media.file.save(f"{garment}-slideshow.mp4", ContentFile(buffer.getvalue()), save=False)
+        media.save()
+        return garment, media
+
+    def _report_video(self, truth, media):
+        content_type = ContentType.objects.get_for_model(type(media))
+        tags = SmartTag.objects.filter(content_type=content_type, object_id=media.pk).select_related("tag")
+        state = TaggingState.objects.get(content_type=content_type, object_id=media.pk)
+        self.stdout.write(self.style.MIGRATE_HEADING("5. Smart tags of a 10-second video of unseen photos"))
+        self.stdout.write(f"{media.title} (truth: {truth}, {state.status}): {_describe(tags) or state.error}")
+
     def _run_worker_until_done(self, version, uploaded, timeout):
         manage = Path(settings.BASE_DIR) / "manage.py"
+        waiting_for = [(ContentType.objects.get_for_model(type(asset)), asset.pk) for _, asset in uploaded]
         worker = subprocess.Popen([sys.executable, str(manage), "qcluster"], cwd=settings.BASE_DIR)
-        content_type = ContentType.objects.get_for_model(get_image_model())
-        ids = [image.pk for _, image in uploaded]
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
                 if worker.poll() is not None:
                     raise CommandError(f"The worker exited with code {worker.returncode}.")
                 version.refresh_from_db()
-                waiting = TaggingState.objects.filter(
-                    content_type=content_type, object_id__in=ids, status=TaggingState.Status.PENDING
-                ).count()
+                waiting = sum(
+                    TaggingState.objects.filter(
+                        content_type=content_type, object_id=object_id, status=TaggingState.Status.PENDING
+                    ).exists()
+                    for content_type, object_id in waiting_for
+                )
                 trained = version.status in (TrainingVersion.Status.SUCCEEDED, TrainingVersion.Status.FAILED)
                 if trained and not waiting:
                     # Uploads tagged before the model finished training are re-tagged from the cache by it.
@@ -128,15 +176,22 @@ class Command(BaseCommand):
             raise CommandError(f"Training failed: {tag_model.status_message}")
         content_type = ContentType.objects.get_for_model(get_image_model())
         correct = 0
-        self.stdout.write(f"{'image':<28} {'truth':<12} smart tags (confidence)")
+        self.stdout.write(f"{'image':<28} {'truth':<12} smart tags (confidence); generic tags in [brackets]")
         for truth, image in uploaded:
             tags = SmartTag.objects.filter(content_type=content_type, object_id=image.pk).select_related("tag")
             state = TaggingState.objects.get(content_type=content_type, object_id=image.pk)
-            shown = ", ".join(f"{t.tag.name} ({t.confidence:.2f})" for t in tags) or f"none ({state.status})"
-            hit = any(t.tag.name == truth for t in tags)
+            shown = _describe(tags) or f"none ({state.status})"
+            hit = any(t.tag.name == truth and t.source == SmartTag.Source.TRAINED for t in tags)
             correct += hit
             self.stdout.write(f"{image.title:<28} {truth:<12} {shown}  {'✓' if hit else '✗'}")
         self.stdout.write(
-            self.style.SUCCESS(f"{correct} of {len(uploaded)} unseen images got their true tag as a smart tag.")
+            self.style.SUCCESS(f"{correct} of {len(uploaded)} unseen images got their true tag from the tag model.")
         )
         self.stdout.write("Browse them: make serve, then http://127.0.0.1:8000/admin/ (admin / changeme).")
+
+
+def _describe(smart_tags):
+    """Trained and keyword tags first, then generic tags in brackets: the moderation screen shows them apart."""
+    own = [f"{t.tag.name} ({t.confidence:.2f})" for t in smart_tags if t.source != SmartTag.Source.GENERIC]
+    generic = [f"{t.tag.name} ({t.confidence:.2f})" for t in smart_tags if t.source == SmartTag.Source.GENERIC]
+    return ", ".join(own + ([f"[{', '.join(generic)}]"] if generic else []))
