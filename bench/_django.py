@@ -18,6 +18,8 @@ def setup_django(database="sqlite"):
     if database == "postgres":
         os.environ["SMARTTAGS_DATABASE"] = "postgres"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_project.settings")
+    # Measure what production runs: with DEBUG on, Django also formats and keeps every query.
+    os.environ.setdefault("DJANGO_DEBUG", "0")
     sys.path.insert(0, str(REPOSITORY / "example_project"))
     import django
 
@@ -33,6 +35,18 @@ def require_dataset(name):
     if not path.exists():
         sys.exit(f"{path} is not present: the benchmarks need ../shared/datasets beside the repository.")
     return path
+
+
+def publish(name, results, as_json, print_table):
+    """Write the JSON results, then print them (``--json``) or ``print_table(results)``."""
+    import json
+
+    path = write_results(name, results)
+    if as_json:
+        print(json.dumps(results, indent=2))
+    else:
+        print_table(results)
+    print(f"JSON: {path}", file=sys.stderr)
 
 
 def write_results(name, results):

@@ -217,3 +217,46 @@ def test_generic_labels_setting_limits_zero_shot_candidates(
     settings.WAGTAIL_SMARTTAGS = {**settings.WAGTAIL_SMARTTAGS, "GENERIC_LABELS": ["sea", "sky"]}
     image = upload(django_capture_on_commit_callbacks, solid_image_bytes((40, 40, 200)))
     assert set(smart_tags(image, SmartTag.Source.GENERIC)) == {"sea", "sky"}
+
+
+# Ensembles ---------------------------------------------------------------------------------
+
+
+def test_an_ensemble_averages_its_networks_imagenet_probabilities():
+    from wagtail_smarttags.ml.backbones import load_backbone
+
+    ensemble = load_backbone(
+        "ensemble",
+        {
+            "members": [
+                {"BACKEND": "efficientnet_lite", "OPTIONS": {"variant": "lite0", "views": ["pad"], "threads": 1}},
+                {"BACKEND": "efficientnet_lite", "OPTIONS": {"variant": "lite0", "views": ["crop"], "threads": 1}},
+            ]
+        },
+    )
+    images = [Image.open(unseen(T_SHIRT)).convert("RGB"), Image.open(unseen(JEANS)).convert("RGB")]
+    vectors, labels = ensemble.embed_with_labels(images, top_k=4)
+    assert np.allclose(vectors, ensemble.embed(images), atol=1e-6)
+    # Both members label the centre crop (the "pad" member in an extra pass), so the average is the same.
+    expected = top_labels(ensemble.members[1].imagenet_probabilities(images), imagenet_labels(), 4)
+    assert [[name for name, _ in row] for row in labels] == [[name for name, _ in row] for row in expected]
+    assert labels[0][0][1] == pytest.approx(expected[0][0][1], abs=1e-5)
+
+
+def test_an_ensemble_scores_text_with_its_open_clip_member_on_its_own_part_of_each_vector(
+    open_clip_backbone, backbone
+):
+    from wagtail_smarttags.backbones import get_backbone
+    from wagtail_smarttags.ml.backbones.ensemble import EnsembleBackbone
+
+    clip = get_backbone()
+    ensemble = EnsembleBackbone.__new__(EnsembleBackbone)  # members already loaded, no second model
+    ensemble.members = [backbone, clip]
+    images = [Image.new("RGB", (64, 64), (200, 40, 40)), Image.new("RGB", (90, 50), (20, 20, 220))]
+    vectors = (np.concatenate([backbone.embed(images), clip.embed(images)], axis=1) / np.sqrt(2)).astype(np.float32)
+    labels = ["harbour", "mountain", "portrait"]
+    assert ensemble.supports_zero_shot and ensemble.has_fixed_labels
+    scored = ensemble.zero_shot(vectors, labels, top_k=3)
+    expected = clip.zero_shot(clip.embed(images), labels, top_k=3)
+    assert [[name for name, _ in row] for row in scored] == [[name for name, _ in row] for row in expected]
+    assert [score for _, score in scored[0]] == pytest.approx([score for _, score in expected[0]], abs=1e-4)

@@ -3,7 +3,7 @@
 import hashlib
 import io
 
-from django.db import IntegrityError, transaction
+from django.db import connections
 
 from .conf import get_setting
 from .ml.arrays import decode_array, encode_array
@@ -67,7 +67,36 @@ LABELS_KEPT = 10
 def cached_embeddings(file_hashes, backbone_id):
     """``{file_hash: vector}`` for the hashes already in the cache."""
     rows = EmbeddingCache.objects.filter(file_hash__in=list(file_hashes), backbone_id=backbone_id)
+    binary_rows = _postgresql_binary_rows(rows, list(file_hashes), backbone_id)
+    if binary_rows is not None:
+        return {file_hash: decode_array(vector) for file_hash, vector in binary_rows}
     return {file_hash: decode_array(vector) for file_hash, vector in rows.values_list("file_hash", "vector")}
+
+
+def _postgresql_binary_rows(queryset, file_hashes, backbone_id):
+    """``[(file_hash, vector bytes)]`` read in PostgreSQL's binary format, or None on other databases.
+
+    Django's psycopg cursors bind on the client, which returns bytea as hex text: twice the bytes
+    to send and decode. A library re-tag reads a gigabyte of embeddings, so it is read in binary.
+    """
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        import psycopg
+    except ImportError:
+        return None  # psycopg2: the ORM's query below
+    connection.ensure_connection()
+    if not isinstance(connection.connection, psycopg.Connection):
+        return None
+    table = connection.ops.quote_name(EmbeddingCache._meta.db_table)
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            f"SELECT file_hash, vector FROM {table} WHERE file_hash = ANY(%s) AND backbone_id = %s",
+            [file_hashes, backbone_id],
+            binary=True,
+        )
+        return cursor.fetchall()
 
 
 def cached_entries(file_hashes, backbone_id):
@@ -81,15 +110,14 @@ def cached_entries(file_hashes, backbone_id):
 
 def store_embedding(file_hash, backbone_id, vector, labels=()):
     labels = [[[name, round(float(score), 6)] for name, score in row] for row in labels]
-    try:
-        with transaction.atomic():
-            EmbeddingCache.objects.update_or_create(
-                file_hash=file_hash,
-                backbone_id=backbone_id,
-                defaults={"vector": encode_array(vector), "labels": labels},
-            )
-    except IntegrityError:
-        pass  # Another worker cached the same file first; its vector is the same.
+    # One upsert: a row cached before labels existed gets them; two workers caching the same file
+    # at once write the same vector.
+    EmbeddingCache.objects.bulk_create(
+        [EmbeddingCache(file_hash=file_hash, backbone_id=backbone_id, vector=encode_array(vector), labels=labels)],
+        update_conflicts=True,
+        unique_fields=["file_hash", "backbone_id"],
+        update_fields=["vector", "labels"],
+    )
 
 
 def _usable(entry, backbone):

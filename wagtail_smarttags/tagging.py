@@ -144,10 +144,7 @@ def apply_tag_models(content_type_id, vectors, backbone_id, tag_models=None):
         # A retrain or rollback may activate another version while we work: then apply that one,
         # so the asset never keeps a stale version's tags nor misses the new version's.
         for _ in range(3):
-            decisions = {}
-            for object_id, prediction in _predictions(classifier, vectors).items():
-                applied = prediction.applied and prediction.confidence >= minimum
-                decisions[object_id] = (int(prediction.label), prediction.confidence) if applied else None
+            decisions = _decisions(classifier, vectors, minimum)
             if write_trained_tags(tag_model, version, content_type_id, decisions):
                 break
             tag_model.refresh_from_db()
@@ -157,19 +154,28 @@ def apply_tag_models(content_type_id, vectors, backbone_id, tag_models=None):
             classifier = classifier_for(version)
 
 
-def _predictions(classifier, vectors):
+def _decisions(classifier, vectors, minimum):
+    """``{object_id: (tag id, confidence) or None}``: what one model decides for each image or video."""
     import numpy as np
 
+    decisions = {}
     images = [object_id for object_id, vector in vectors.items() if vector.ndim == 1]
-    predictions = {}
     if images:
-        matrix = np.stack([vectors[object_id] for object_id in images])
-        predictions.update(zip(images, classifier.predict(matrix)))
+        # Vectorised: a library re-tag decides for thousands of images per call.
+        best, confidences, _, applied, _ = classifier.decide(np.stack([vectors[object_id] for object_id in images]))
+        applied &= confidences >= minimum
+        tag_ids = [int(label) for label in classifier.labels]
+        for object_id, index, confidence, is_applied in zip(
+            images, best.tolist(), confidences.tolist(), applied.tolist()
+        ):
+            decisions[object_id] = (tag_ids[index], confidence) if is_applied else None
     share = get_setting("VIDEO_MIN_FRAME_SHARE")
     for object_id, frames in vectors.items():
         if frames.ndim == 2:
-            predictions[object_id] = classifier.predict_frames(frames, share)
-    return predictions
+            prediction = classifier.predict_frames(frames, share)
+            applied = prediction.applied and prediction.confidence >= minimum
+            decisions[object_id] = (int(prediction.label), prediction.confidence) if applied else None
+    return decisions
 
 
 def active_versions():

@@ -1,6 +1,6 @@
 """Write smart tags so that they match what a model, a backbone or a text says, keeping editors' decisions."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from taggit.models import Tag
@@ -89,23 +89,50 @@ def write_trained_tags(tag_model, version, content_type_id, decisions):
             if (object_id, tag_id) in decided:
                 decided_seen.append(decided[(object_id, tag_id)])
                 continue
-            to_create.append(
-                SmartTag(
-                    content_type_id=content_type_id,
-                    object_id=object_id,
-                    tag_id=tag_id,
-                    confidence=clamp(confidence),
-                    source=SmartTag.Source.TRAINED,
-                    tag_model=tag_model,
-                    version=version,
-                )
-            )
+            to_create.append((object_id, tag_id, clamp(confidence)))
         # A tag another source already applied to the asset (keywords, another model) is left as it is.
-        SmartTag.objects.bulk_create(to_create, ignore_conflicts=True, batch_size=2000)
+        insert_trained_tags(content_type_id, tag_model.pk, version.pk, to_create)
         if decided_seen:
             # The editor's decision stands; only the record of which version last saw it changes.
             SmartTag.objects.filter(pk__in=decided_seen).update(version=version, updated_at=timezone.now())
     return True
+
+
+# Rows per INSERT: 3 values each stays well under SQLite's and PostgreSQL's limits on parameters.
+INSERT_BATCH_SIZE = 2000
+
+
+def insert_trained_tags(content_type_id, tag_model_id, version_id, rows):
+    """Insert ``[(object id, tag id, confidence), ...]`` as applied smart tags, skipping existing ones.
+
+    Multi-row INSERTs of plain values: building 100,000 model instances through ``bulk_create``
+    costs several times the database's own work when a retrain re-tags a large library, and one
+    statement per row costs PostgreSQL a round trip each. Only the three values that differ are
+    sent per row; ``column1``… are the names SQLite and PostgreSQL both give a VALUES list's columns.
+    """
+    if not rows:
+        return
+    columns = {field.name: field.column for field in SmartTag._meta.concrete_fields}
+    names = [
+        "content_type", "object_id", "tag", "confidence", "source", "state", "tag_model", "version",
+        "created_at", "updated_at",
+    ]  # fmt: skip
+    connection = connections[router.db_for_write(SmartTag)]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    quote = connection.ops.quote_name
+    insert = (
+        f"INSERT INTO {quote(SmartTag._meta.db_table)} ({', '.join(quote(columns[name]) for name in names)}) "
+        "SELECT %s, rows.column1, rows.column2, rows.column3, %s, %s, %s, %s, %s, %s FROM (VALUES {values}) AS rows "
+        # SQLite needs a WHERE before ON CONFLICT in an INSERT ... SELECT.
+        "WHERE true ON CONFLICT DO NOTHING"
+    )
+    fixed = [SmartTag.Source.TRAINED.value, SmartTag.State.APPLIED.value, tag_model_id, version_id, now, now]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), INSERT_BATCH_SIZE):
+            batch = rows[start : start + INSERT_BATCH_SIZE]
+            params = [content_type_id, *fixed]
+            params += [value for row in batch for value in row]
+            cursor.execute(insert.format(values=", ".join(["(%s, %s, %s)"] * len(batch))), params)
 
 
 def clamp(confidence):

@@ -105,26 +105,29 @@ class TagClassifier:
             self.centroid_weight,
         )
 
-    def predict(self, embeddings):
+    def decide(self, embeddings):
+        """Arrays for (N, D) embeddings: best tag index, its confidence and similarity, whether it is applied,
+        and every tag's probability (N, tags)."""
         embeddings = l2_normalise(np.asarray(embeddings, dtype=np.float32))
         probabilities = self.probabilities(embeddings)
         best = probabilities.argmax(axis=1)
+        confidences = probabilities[np.arange(len(best)), best]
         similarities = np.einsum("nd,nd->n", embeddings, self.centroids[best])
-        predictions = []
-        for row, index in enumerate(best):
-            confidence = float(probabilities[row, index])
-            similarity = float(similarities[row])
-            applied = confidence >= self.thresholds[index] and similarity >= self.similarity_floors[index]
-            predictions.append(
-                Prediction(
-                    label=self.labels[index],
-                    confidence=confidence,
-                    similarity=similarity,
-                    applied=bool(applied),
-                    probabilities=dict(zip(self.labels, probabilities[row].tolist())),
-                )
+        applied = (confidences >= self.thresholds[best]) & (similarities >= self.similarity_floors[best])
+        return best, confidences, similarities, applied, probabilities
+
+    def predict(self, embeddings):
+        best, confidences, similarities, applied, probabilities = self.decide(embeddings)
+        return [
+            Prediction(
+                label=self.labels[index],
+                confidence=float(confidences[row]),
+                similarity=float(similarities[row]),
+                applied=bool(applied[row]),
+                probabilities=dict(zip(self.labels, probabilities[row].tolist())),
             )
-        return predictions
+            for row, index in enumerate(best)
+        ]
 
     def predict_frames(self, frame_embeddings, min_share=0.25):
         """One prediction for a video from its sampled frames' embeddings (F, D).

@@ -158,18 +158,23 @@ class EfficientNetLiteBackbone(ImageBackbone):
     has_fixed_labels = True
 
     def embed_with_labels(self, images, top_k=5):
+        vectors, probabilities = self.embed_with_probabilities(images)
+        return vectors, top_labels(probabilities, imagenet_labels(), top_k)
+
+    def embed_with_probabilities(self, images):
+        """Embeddings (N, dimension) and ImageNet class probabilities (N, 1000), mostly from one pass."""
         images = list(images)
-        if not images:
-            return np.zeros((0, self.dimension), dtype=np.float32), []
-        vectors, labels = [], []
+        vectors, probabilities = [], []
         for start in range(0, len(images), self.batch_size):
             chunk = images[start : start + self.batch_size]
-            chunk_vectors, probabilities = self._forward_with_probabilities(self.preprocess(chunk))
-            if probabilities is None:
-                probabilities = self.imagenet_probabilities(chunk)
+            chunk_vectors, chunk_probabilities = self._forward_with_probabilities(self.preprocess(chunk))
+            if chunk_probabilities is None:
+                chunk_probabilities = self.imagenet_probabilities(chunk)
             vectors.append(chunk_vectors)
-            labels.extend(top_labels(probabilities, imagenet_labels(), top_k))
-        return np.concatenate(vectors).astype(np.float32, copy=False), labels
+            probabilities.append(chunk_probabilities)
+        if not images:
+            return np.zeros((0, self.dimension), dtype=np.float32), np.zeros((0, 1000), dtype=np.float32)
+        return np.concatenate(vectors).astype(np.float32, copy=False), np.concatenate(probabilities)
 
     def imagenet_probabilities(self, images):
         """Softmax over the 1,000 ImageNet classes, one row per image (centre-crop framing, as trained)."""

@@ -7,7 +7,7 @@ few-shot classifier more to separate tags with (see docs/benchmarks.md for what 
 import numpy as np
 
 from ..errors import BackboneLoadError
-from .base import ImageBackbone
+from .base import ImageBackbone, top_labels
 
 
 class EnsembleBackbone(ImageBackbone):
@@ -47,16 +47,28 @@ class EnsembleBackbone(ImageBackbone):
         return any(member.supports_zero_shot for member in self.members)
 
     def embed_with_labels(self, images, top_k=5):
-        """Each member embeds the images; the first member with a label vocabulary labels them too."""
+        """Each member embeds the images and labels them in the same pass.
+
+        Members that classify ImageNet (EfficientNet-Lite) vote: their probabilities are averaged,
+        which labels better than any one of them. Otherwise the first member with a label
+        vocabulary labels the images.
+        """
         images = list(images)
-        parts, labels = [], None
+        parts, voters, labels = [], [], None
         for member in self.members:
-            if labels is None and member.has_fixed_labels:
+            if hasattr(member, "embed_with_probabilities"):
+                vectors, probabilities = member.embed_with_probabilities(images)
+                voters.append(probabilities)
+            elif labels is None and member.has_fixed_labels:
                 vectors, labels = member.embed_with_labels(images, top_k)
             else:
                 vectors = member.embed(images)
             parts.append(vectors)
         vectors = (np.concatenate(parts, axis=1) / np.sqrt(len(parts))).astype(np.float32)
+        if voters:
+            from .efficientnet_lite import imagenet_labels
+
+            labels = top_labels(np.mean(voters, axis=0), imagenet_labels(), top_k)
         return vectors, labels if labels is not None else [[] for _ in images]
 
     def zero_shot(self, vectors, labels, top_k=5):
