@@ -1,4 +1,4 @@
-// Adds a "Smart tags" link to the header of image and document edit pages. Wagtail has no hook for
+// Adds a "Smart tags" link to the header of image, document and media edit pages. Wagtail has no hook for
 // buttons on those pages, so the link is added here; the moderation screen itself needs no JavaScript.
 (function () {
     'use strict';
@@ -19,8 +19,10 @@
             link.href = route.moderation_url.replace('/0/', '/' + match[1] + '/');
             link.className = 'button button-small button-secondary smarttags-edit-link';
             link.textContent = route.label;
+            // Image and document edit pages have Wagtail's slim header; wagtailmedia's has the classic one.
             const actions = document.getElementById('w-slim-header-buttons')
-                || document.querySelector('.w-slim-header .w-flex-1.w-items-center');
+                || document.querySelector('.w-slim-header .w-flex-1.w-items-center')
+                || document.querySelector('header.w-header .right');
             (actions || document.body).appendChild(link);
             return;
         }

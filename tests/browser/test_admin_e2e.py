@@ -1,7 +1,8 @@
-"""End to end, as an editor would: create a tag model, pick examples, train, read and download the report.
+"""End to end in the admin, as an editor would.
 
-Runs the example site and its worker in subprocesses and drives headless Chromium with Playwright.
-Screenshots of each step go to docs/images/training-*.png, for docs/training-admin.md.
+Create a tag model, pick examples, train, read and download the report; upload a video and moderate
+its smart tags. Runs the example site and its worker in subprocesses and drives headless Chromium with
+Playwright. Screenshots of each step go to docs/images/training-*.png and video-*.png, for the docs.
 """
 
 import io
@@ -56,9 +57,9 @@ def page(example_site):
         browser.close()
 
 
-def screenshot(page, name, **kwargs):
+def screenshot(page, name, prefix="training", **kwargs):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"training-{name}.png"), **kwargs)
+    page.screenshot(path=str(SCREENSHOTS / f"{prefix}-{name}.png"), **kwargs)
 
 
 def log_in(page, site):
@@ -162,3 +163,48 @@ def test_editor_trains_a_tag_model_and_downloads_the_report(example_site, page):
     assert sorted(row[:4] for row in rows[1:]) == [("Garments", tag, 10, "Trained") for tag in TAGS]
     for row in rows[1:]:
         assert 0 <= row[4] <= 1 and 0 <= row[5] <= 1
+
+
+def test_editor_uploads_a_video_and_promotes_one_of_its_generic_tags(example_site, page, tmp_path):
+    from PIL import Image
+
+    from ..videos import encode_video
+
+    site = example_site
+    # Photos whose best ImageNet label is "T-shirt", two seconds each: the video's generic tag.
+    photos = [clothing_images("validation", ["t-shirt"], per_class=5)["t-shirt"][index] for index in (1, 4)]
+    video = tmp_path / "summer-tees.mp4"
+    video.write_bytes(encode_video([Image.open(path) for path in photos for _ in range(2)], size=(320, 400)))
+    log_in(page, site)
+
+    # 1. Media > Add video: wagtailmedia's own form; the upload returns at once, tagging is queued.
+    page.goto(f"{site.url}/admin/media/video/add/")
+    page.fill("#id_title", "Summer tees")
+    page.set_input_files("#id_file", str(video))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url(f"{site.url}/admin/media/")
+    page.get_by_role("link", name="Summer tees").first.click()
+    page.wait_for_url(re.compile(r".*/admin/media/edit/\d+/$"))
+
+    # 2. The edit page's "Smart tags" button opens the moderation screen; the worker may still be busy.
+    page.locator("a.smarttags-edit-link").click()
+    page.wait_for_url(re.compile(r".*/smarttags/assets/video/\d+/$"))
+    deadline = time.monotonic() + TRAINING_TIMEOUT
+    generic = page.locator("[data-smarttags-group=generic]")
+    while not generic.count():
+        assert time.monotonic() < deadline, "the video was not tagged in time:\n" + site.log("qcluster.log")[-3000:]
+        page.wait_for_timeout(2000)
+        page.reload()
+    assert "Generic tags" in generic.inner_text()
+    row = generic.locator("tr", has_text="T-shirt")
+    assert "Generic" in row.inner_text()
+    screenshot(page, "01-smart-tags", prefix="video", full_page=True)
+
+    # 3. Promote it: it becomes one of the video's ordinary tags and moves to the decided list.
+    row.get_by_label("Promote to tag").check()
+    page.get_by_role("button", name="Save decisions").click()
+    assert "1 promoted" in page.inner_text(".messages")
+    decided = page.locator("table.listing", has=page.locator("td", has_text="T-shirt"))
+    assert "Promoted" in decided.text_content()
+    page.get_by_role("link", name="Back to edit").click()
+    assert "T-shirt" in page.locator("#id_tags").input_value()
