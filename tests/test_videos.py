@@ -18,6 +18,7 @@ from .datasets import clothing_images
 from .factories import create_tag_model
 from .videos import (
     SUPPORTED,
+    audio_with_cover_art,
     create_media,
     encode_audio,
     encode_video,
@@ -94,9 +95,10 @@ def test_bad_videos_raise_a_readable_error(make, message):
         sample_frames(io.BytesIO(make()), VideoLimits(max_pixels=500_000))
 
 
-def test_audio_only_files_are_not_taggable():
+@pytest.mark.parametrize("make", [encode_audio, audio_with_cover_art], ids=["sound-only", "cover-art"])
+def test_audio_only_files_are_not_taggable(make):
     with pytest.raises(NotTaggableError, match="no pictures"):
-        sample_frames(io.BytesIO(encode_audio()))
+        sample_frames(io.BytesIO(make()))
 
 
 # Through wagtailmedia and the pipeline ---------------------------------------------------

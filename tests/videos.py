@@ -76,6 +76,25 @@ def encode_audio(fmt="mp4", codec="aac", seconds=1, rate=8000):
     return buffer.getvalue()
 
 
+def audio_with_cover_art():
+    """A music file whose "video" stream is one picture marked as attached (cover art)."""
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        cover = container.add_stream("mjpeg", rate=1)
+        cover.width, cover.height, cover.pix_fmt = 64, 64, "yuvj420p"
+        cover.disposition = av.stream.Disposition.attached_pic
+        sound = container.add_stream("aac", rate=8000)
+        _encode(container, cover, av.VideoFrame.from_image(Image.new("RGB", (64, 64), (200, 0, 0))))
+        _encode(container, cover, None)
+        samples = av.AudioFrame.from_ndarray(np.zeros((1, 8000), dtype=np.float32), format="fltp", layout="mono")
+        samples.sample_rate = 8000
+        _encode(container, sound, samples)
+        _encode(container, sound, None)
+    return buffer.getvalue()
+
+
 def long_video(hours=2, seconds_per_frame=30):
     """An ``hours``-long video with one frame every ``seconds_per_frame`` seconds: small but truly long."""
     count = int(hours * 3600 / seconds_per_frame)
