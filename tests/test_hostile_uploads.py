@@ -185,4 +185,6 @@ def test_hostile_uploads_never_crash_the_worker_or_touch_other_assets(
         f"{len(outcomes['failed'])} accepted and recorded as failed or skipped, "
         f"{len(outcomes['tagged'])} decoded safely"
     )
+    videos = set(bad_videos())
+    print("videos: " + ", ".join(f"{outcome} {sorted(set(names) & videos)}" for outcome, names in outcomes.items()))
     assert outcomes["failed"], "some hostile files must get past Wagtail's form and be caught by the worker"
