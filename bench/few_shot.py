@@ -10,11 +10,10 @@ Runs ``manage.py smarttags_evaluate`` (the production training and prediction co
 import argparse
 import io
 import json
-import sys
 import time
 from contextlib import redirect_stdout
 
-from _django import require_dataset, setup_django, write_results
+from _django import publish, require_dataset, setup_django
 
 # None: the default from WAGTAIL_SMARTTAGS (the lite0 + lite1 ensemble); the others: one network each,
 # on the same two framings the default gives lite0.
@@ -56,11 +55,11 @@ def main():
         evaluation = json.loads(output.getvalue())
         evaluation["seconds"] = round(time.perf_counter() - started, 1)
         results["backbones"][name] = evaluation
-    path = write_results("few_shot", results)
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return
-    print(f"Few-shot quality on {clothing} ({args.draws} draws; mean ± std)")
+    publish("few_shot", results, args.json, lambda results: print_table(results, clothing, args.draws))
+
+
+def print_table(results, clothing, draws):
+    print(f"Few-shot quality on {clothing} ({draws} draws; mean ± std)")
     print(f"{'backbone':<8} {'shots':>5} {'top-1':>14} {'macro-F1':>14} {'rejected':>14} {'time':>7}")
     for name, evaluation in results["backbones"].items():
         for shots, summary in evaluation["shots"].items():
@@ -68,7 +67,6 @@ def main():
                 f"{name:<8} {shots:>5} {_cell(summary['top1']):>14} {_cell(summary['macro_f1']):>14} "
                 f"{_cell(summary['rejection_rate']):>14} {evaluation['seconds']:>6.0f}s"
             )
-    print(f"JSON: {path}", file=sys.stderr)
 
 
 def _cell(stats):

@@ -10,12 +10,10 @@ mostly updates them.
 """
 
 import argparse
-import json
-import sys
 import time
 
 import numpy as np
-from _django import setup_django, write_results
+from _django import publish, setup_django
 
 
 def main():
@@ -104,15 +102,18 @@ def main():
         "assets_per_second": args.assets / timings[1],
         "smart_tags_written": smart_tags,
     }
-    path = write_results(f"retag_{args.database}", results)
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return
-    print(f"Re-tag {args.assets:,} cached embeddings with one {args.tags}-tag model on {args.database}")
-    print(f"{'first re-tag (writes every smart tag)':<42} {timings[0]:>7.1f} s")
-    print(f"{'second re-tag (after a retrain)':<42} {timings[1]:>7.1f} s  ({results['assets_per_second']:,.0f}/s)")
-    print(f"{'smart tags applied':<42} {smart_tags:>9,}")
-    print(f"JSON: {path}", file=sys.stderr)
+    publish(f"retag_{args.database}", results, args.json, print_table)
+
+
+def print_table(results):
+    assets, tags, database = results["assets"], results["tags"], results["database"]
+    print(f"Re-tag {assets:,} cached embeddings with one {tags}-tag model on {database}")
+    print(f"{'first re-tag (writes every smart tag)':<42} {results['first_retag_seconds']:>7.1f} s")
+    print(
+        f"{'second re-tag (after a retrain)':<42} {results['second_retag_seconds']:>7.1f} s  "
+        f"({results['assets_per_second']:,.0f}/s)"
+    )
+    print(f"{'smart tags applied':<42} {results['smart_tags_written']:>9,}")
 
 
 def _recreate_postgres_database(name):

@@ -13,14 +13,13 @@
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _django import REPOSITORY, require_dataset, setup_django, write_results
+from _django import REPOSITORY, publish, require_dataset, setup_django
 
 
 def main():
@@ -88,11 +87,12 @@ def main():
         "overhead_ratio": end_to_end_seconds / bare_seconds,
         "worker": worker,
     }
-    path = write_results("throughput", results)
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return
-    print(f"Throughput of {results['backbone']} on {os.cpu_count()} cores, {len(paths)} images")
+    publish("throughput", results, args.json, print_table)
+
+
+def print_table(results):
+    worker = results["worker"]
+    print(f"Throughput of {results['backbone']} on {os.cpu_count()} cores, {results['images']} images")
     print(f"{'bare forward, 1 image per call':<44} {results['bare_forward_images_per_second']:>8.1f} images/s")
     batch16 = results["bare_forward_batch16_images_per_second"]
     print(f"{'bare forward, 16 images per call':<44} {batch16:>8.1f} images/s")
@@ -100,7 +100,6 @@ def main():
     print(f"{'overhead ratio (end to end / bare)':<44} {results['overhead_ratio']:>8.2f}")
     print(f"{'real worker (qcluster, ORM broker)':<44} {worker['images_per_second']:>8.1f} images/s")
     print(f"{'worker peak memory (largest process)':<44} {worker['peak_rss_mib']:>8.0f} MiB")
-    print(f"JSON: {path}", file=sys.stderr)
 
 
 def run_worker(workdir, clothing, count):

@@ -243,7 +243,18 @@ def test_train_screen_lists_guideline_messages(admin_client):
     tag_model = tag_model_with({"hat": solid_images(3), "shoes": solid_images(10, 5)})
     html = admin_client.get(reverse("tagmodel:train", args=[tag_model.pk])).content.decode()
     assert "“hat” has 3 example images, fewer than 10" in html
+    warnings = html.split("data-smarttags-guideline-warnings", 1)[1].split("</ul>", 1)[0]
+    assert "“hat” has 3 example images" in warnings and "Worth knowing" in html
+    assert "data-smarttags-guideline-errors" not in html
     assert "Train now" in html
+
+
+def test_train_screen_lists_what_blocks_training_apart(admin_client):
+    tag_model = tag_model_with({"hat": solid_images(10)})
+    html = admin_client.get(reverse("tagmodel:train", args=[tag_model.pk])).content.decode()
+    errors = html.split("data-smarttags-guideline-errors", 1)[1].split("</ul>", 1)[0]
+    assert "<li>" in errors and "Fix these before training" in html
+    assert "Train now" not in html
 
 
 def test_save_and_train_queues_training_in_the_worker_and_says_so(admin_client, django_capture_on_commit_callbacks):

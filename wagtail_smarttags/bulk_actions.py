@@ -3,7 +3,7 @@
 from django import forms
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 from wagtail.images.views.bulk_actions.image_bulk_action import ImageBulkAction
 
 from . import moderation
@@ -50,9 +50,15 @@ class DecideSmartTagMixin(SmartTagBulkActionMixin):
     form_class = SmartTagNameForm
     decision = None
 
+    #: ``ngettext_lazy(singular, plural, "count")``: what the listing says once the decision is made.
+    success_message = None
+
     @classmethod
     def execute_action(cls, objects, tag_name=None, user=None, **kwargs):
         return moderation.decide_for_assets(objects, tag_name, cls.decision, user), 0
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        return self.success_message % {"count": num_parent_objects}
 
 
 class PromoteSmartTagMixin(DecideSmartTagMixin):
@@ -63,13 +69,11 @@ class PromoteSmartTagMixin(DecideSmartTagMixin):
     confirm_label = _("Yes, promote")
     action_priority = 110
     decision = SmartTag.State.PROMOTED
-
-    def get_success_message(self, num_parent_objects, num_child_objects):
-        return ngettext(
-            "The smart tag has been promoted on %(count)d item.",
-            "The smart tag has been promoted on %(count)d items.",
-            num_parent_objects,
-        ) % {"count": num_parent_objects}
+    success_message = ngettext_lazy(
+        "The smart tag has been promoted on %(count)d item.",
+        "The smart tag has been promoted on %(count)d items.",
+        "count",
+    )
 
 
 class RemoveSmartTagMixin(DecideSmartTagMixin):
@@ -80,13 +84,11 @@ class RemoveSmartTagMixin(DecideSmartTagMixin):
     confirm_label = _("Yes, remove")
     action_priority = 111
     decision = SmartTag.State.REMOVED
-
-    def get_success_message(self, num_parent_objects, num_child_objects):
-        return ngettext(
-            "The smart tag has been removed from %(count)d item.",
-            "The smart tag has been removed from %(count)d items.",
-            num_parent_objects,
-        ) % {"count": num_parent_objects}
+    success_message = ngettext_lazy(
+        "The smart tag has been removed from %(count)d item.",
+        "The smart tag has been removed from %(count)d items.",
+        "count",
+    )
 
 
 class RetagMixin(SmartTagBulkActionMixin):
