@@ -3,7 +3,7 @@
 from django import forms
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, ngettext_lazy
+from django.utils.translation import ngettext_lazy
 from wagtail.images.views.bulk_actions.image_bulk_action import ImageBulkAction
 
 from . import moderation
@@ -25,6 +25,11 @@ class SmartTagBulkActionMixin:
     # What the confirmation page says; set by each action.
     question = ""
     confirm_label = ""
+    #: ``ngettext_lazy(singular, plural, "count")``: what the listing says once the action is done.
+    success_message = None
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        return self.success_message % {"count": num_parent_objects}
 
     def check_perm(self, obj):
         return self.permission_policy.user_has_permission_for_instance(self.request.user, "change", obj)
@@ -50,15 +55,9 @@ class DecideSmartTagMixin(SmartTagBulkActionMixin):
     form_class = SmartTagNameForm
     decision = None
 
-    #: ``ngettext_lazy(singular, plural, "count")``: what the listing says once the decision is made.
-    success_message = None
-
     @classmethod
     def execute_action(cls, objects, tag_name=None, user=None, **kwargs):
         return moderation.decide_for_assets(objects, tag_name, cls.decision, user), 0
-
-    def get_success_message(self, num_parent_objects, num_child_objects):
-        return self.success_message % {"count": num_parent_objects}
 
 
 class PromoteSmartTagMixin(DecideSmartTagMixin):
@@ -99,16 +98,15 @@ class RetagMixin(SmartTagBulkActionMixin):
     confirm_label = _("Yes, re-tag")
     action_priority = 112
 
+    success_message = ngettext_lazy(
+        "%(count)d item has been queued for smart tagging.",
+        "%(count)d items have been queued for smart tagging.",
+        "count",
+    )
+
     @classmethod
     def execute_action(cls, objects, user=None, **kwargs):
         return moderation.retag_assets(objects, user=user), 0
-
-    def get_success_message(self, num_parent_objects, num_child_objects):
-        return ngettext(
-            "%(count)d item has been queued for smart tagging.",
-            "%(count)d items have been queued for smart tagging.",
-            num_parent_objects,
-        ) % {"count": num_parent_objects}
 
 
 class ImageActionMixin:
