@@ -6,17 +6,31 @@ BIN := $(VENV)/bin
 TORCH_PIN := torch==2.14.1 torchvision==0.29.1
 MANAGE := cd example_project && ../$(BIN)/python manage.py
 
-.PHONY: setup system-deps demo serve worker test test-sqlite test-postgres lint bench clean
+.PHONY: setup build-deps system-deps demo serve worker test test-sqlite test-postgres test-mysql lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+# build-deps first: pip builds mysqlclient from source.
+$(VENV)/.installed: $(BIN)/python pyproject.toml | build-deps
 	$(BIN)/pip install -q $(TORCH_PIN)
 	$(BIN)/pip install -q -e ".[testing,bench]"
 	touch $@
 
 setup: $(VENV)/.installed
+
+# Debian packages pip needs to build mysqlclient, the MariaDB driver, which has no wheels for Linux: the
+# client library's headers, pkg-config, a C compiler and Python's headers.
+build-deps:
+	@missing=""; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	found=""; for pc in mysqlclient mariadb libmariadb; do pkg-config --exists $$pc 2>/dev/null && found=1; done; \
+	[ -n "$$found" ] || missing="$$missing libmariadb-dev"; \
+	command -v cc >/dev/null || missing="$$missing gcc"; \
+	[ -f "$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("include"))')/Python.h" ] || missing="$$missing python3-dev"; \
+	if [ -z "$$missing" ]; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	else echo "Not root or no apt-get: install$$missing yourself to build mysqlclient, the MariaDB driver."; fi
 
 # Debian packages: catdoc converts legacy DOC/PPT; Chromium drives the admin end-to-end tests.
 system-deps:
@@ -51,7 +65,14 @@ test-sqlite: setup
 test-postgres: setup
 	SMARTTAGS_TEST_DATABASE=postgres $(BIN)/python -m pytest -m "django_db and not browser"
 
-test: setup system-deps lint test-sqlite test-postgres
+# The same tests on MariaDB; .ci/start-mariadb (as root) installs and starts it on 127.0.0.1:3306 and creates
+# the user smarttags when that user cannot log in.
+test-mysql: setup
+	@$(BIN)/python -c "import MySQLdb; MySQLdb.connect(host='127.0.0.1', user='smarttags', password='smarttags')" \
+		2>/dev/null || bash .ci/start-mariadb
+	SMARTTAGS_TEST_DATABASE=mysql $(BIN)/python -m pytest -m "django_db and not browser"
+
+test: setup system-deps lint test-sqlite test-postgres test-mysql
 
 bench: setup
 	$(BIN)/python bench/few_shot.py

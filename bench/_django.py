@@ -15,8 +15,8 @@ def setup_django(database="sqlite"):
     workdir = Path(tempfile.mkdtemp(prefix="smarttags-bench-"))
     os.environ.setdefault("SMARTTAGS_SQLITE_PATH", str(workdir / "bench.sqlite3"))
     os.environ.setdefault("SMARTTAGS_MEDIA_ROOT", str(workdir / "media"))
-    if database == "postgres":
-        os.environ["SMARTTAGS_DATABASE"] = "postgres"
+    if database in ("postgres", "mysql"):
+        os.environ["SMARTTAGS_DATABASE"] = database
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_project.settings")
     # Measure what production runs: with DEBUG on, Django also formats and keeps every query.
     os.environ.setdefault("DJANGO_DEBUG", "0")

@@ -20,7 +20,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assets", type=int, default=100_000)
     parser.add_argument("--tags", type=int, default=50)
-    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--database", choices=["sqlite", "postgres", "mysql"], default="sqlite")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.database == "postgres":
@@ -28,6 +28,11 @@ def main():
 
         os.environ["SMARTTAGS_PG_NAME"] = "smarttags_bench_retag"
         _recreate_postgres_database("smarttags_bench_retag")
+    elif args.database == "mysql":
+        import os
+
+        os.environ["SMARTTAGS_MYSQL_NAME"] = "smarttags_bench_retag"
+        _recreate_mysql_database("smarttags_bench_retag")
     setup_django(args.database)
 
     from django.contrib.contenttypes.models import ContentType
@@ -35,12 +40,12 @@ def main():
     from taggit.models import Tag
     from wagtail.images import get_image_model
 
-    from wagtail_smarttags.backbones import get_backbone
     from wagtail_smarttags.ml.arrays import encode_array
     from wagtail_smarttags.ml.backbones.base import l2_normalise
-    from wagtail_smarttags.ml.classifier import train_classifier
+    from wagtail_smarttags.ml.classifiers.ridge_centroid import train_classifier
     from wagtail_smarttags.models import EmbeddingCache, SmartTag, TaggingState, TagModel, TagModelTag, TrainingVersion
-    from wagtail_smarttags.tagging import retag_from_cache
+    from wagtail_smarttags.pipeline.loading import get_backbone
+    from wagtail_smarttags.pipeline.tagging import retag_from_cache
 
     rng = np.random.default_rng(0)
     backbone_id = get_backbone().id
@@ -122,6 +127,23 @@ def _recreate_postgres_database(name):
     with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
         connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def _recreate_mysql_database(name):
+    import os
+
+    import MySQLdb
+
+    connection = MySQLdb.connect(
+        host=os.environ.get("SMARTTAGS_MYSQL_HOST", "127.0.0.1"),
+        user=os.environ.get("SMARTTAGS_MYSQL_USER", "smarttags"),
+        password=os.environ.get("SMARTTAGS_MYSQL_PASSWORD", "smarttags"),
+        port=int(os.environ.get("SMARTTAGS_MYSQL_PORT", "3306")),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    connection.close()
 
 
 if __name__ == "__main__":

@@ -99,13 +99,13 @@ def main():
     from wagtail.models import Collection
     from wagtailmedia.models import get_media_model
 
-    from wagtail_smarttags.assets import content_type_for
-    from wagtail_smarttags.backbones import get_backbone
     from wagtail_smarttags.conf import get_setting
     from wagtail_smarttags.ml.video import DEFAULT_VIDEO_LIMITS, sample_frames
     from wagtail_smarttags.models import EmbeddingCache, SmartTag, TaggingState, TagModel
-    from wagtail_smarttags.tagging import tag_asset
-    from wagtail_smarttags.training import request_training
+    from wagtail_smarttags.pipeline.kinds import content_type_for
+    from wagtail_smarttags.pipeline.loading import get_backbone
+    from wagtail_smarttags.pipeline.tagging import tag_asset
+    from wagtail_smarttags.training.service import request_training
 
     with override_settings(WAGTAIL_SMARTTAGS={"AUTO_TAG": False}):  # the examples need no tagging
         call_command("smarttags_import_examples", "Clothing", str(clothing / "train"), limit=10, verbosity=0)
@@ -223,7 +223,7 @@ def frame_votes(embedded, on_screen, backbone_id):
     """What the trained model says of each sampled frame, against the class of the photo on screen."""
     from taggit.models import Tag
 
-    from wagtail_smarttags.classifiers import active_tag_models
+    from wagtail_smarttags.pipeline.loading import active_tag_models
 
     if embedded is None:
         return {}

@@ -108,7 +108,7 @@ def shoot(base_url, images):
     from playwright.sync_api import sync_playwright
 
     from tests.browser.chromium import launch
-    from wagtail_smarttags.moderation_hooks import moderation_url
+    from wagtail_smarttags.wagtail_hooks import moderation_url
 
     product_shot = images[1]
     IMAGES.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,20 @@ def backbone():
     return EfficientNetLiteBackbone(variant="lite0", flip_average=False)
 
 
+@pytest.fixture
+def pixel_backbone(settings, monkeypatch):
+    """The small deterministic backbone of ``tests/backbones.py``, here and in worker processes."""
+    from wagtail_smarttags.pipeline.loading import reset_backbones
+
+    monkeypatch.setenv("SMARTTAGS_TEST_BACKBONE", "pixels")
+    settings.WAGTAIL_SMARTTAGS = {
+        **settings.WAGTAIL_SMARTTAGS, "IMAGE_BACKBONE": {"BACKEND": "tests.backbones.PixelBackbone"}
+    }
+    reset_backbones()
+    yield
+    reset_backbones()
+
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")

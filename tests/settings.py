@@ -1,4 +1,4 @@
-"""Settings for the test suite. SMARTTAGS_TEST_DATABASE=postgres runs it against PostgreSQL."""
+"""Settings for the test suite. SMARTTAGS_TEST_DATABASE=postgres or mysql runs it against PostgreSQL or MariaDB."""
 
 import os
 from pathlib import Path
@@ -74,6 +74,35 @@ if os.environ.get("SMARTTAGS_TEST_DATABASE") == "postgres":
             "PORT": os.environ.get("SMARTTAGS_PG_PORT", "5432"),
         }
     }
+elif os.environ.get("SMARTTAGS_TEST_DATABASE") == "mysql":
+    # MariaDB (or MySQL) as .ci/start-mariadb sets it up: user smarttags, allowed to create test databases.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.mysql",
+            # A worker process started by a test connects straight to the test database.
+            "NAME": os.environ.get("SMARTTAGS_WORKER_DB", "smarttags"),
+            "TEST": {
+                "NAME": f"test_smarttags_{os.getpid()}",
+                # Not the server's default, which may be utf8mb3 or another collation.
+                "CHARSET": "utf8mb4",
+                "COLLATION": "utf8mb4_unicode_ci",
+            },
+            "USER": os.environ.get("SMARTTAGS_MYSQL_USER", "smarttags"),
+            "PASSWORD": os.environ.get("SMARTTAGS_MYSQL_PASSWORD", "smarttags"),
+            "HOST": os.environ.get("SMARTTAGS_MYSQL_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("SMARTTAGS_MYSQL_PORT", "3306"),
+            "OPTIONS": {
+                "charset": "utf8mb4",
+                # The connection's collation too: CAST(... AS char) takes it, and comparing that to a column
+                # of another collation fails ("Illegal mix of collations").
+                "collation": "utf8mb4_unicode_ci",
+                # As on PostgreSQL: a test sees what a worker process commits while its transaction is open.
+                "isolation_level": "read committed",
+                # Strict whatever the server is configured with: an overlong value is an error, not truncated.
+                "init_command": "SET sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+            },
+        }
+    }
 else:
     DATABASES = {
         "default": {
@@ -135,6 +164,10 @@ if os.environ.get("SMARTTAGS_TEST_BROKER") == "redis":
 WAGTAIL_SMARTTAGS = {
     "IMAGE_BACKBONE": {"BACKEND": "efficientnet_lite", "OPTIONS": {"variant": "lite0", "threads": 1}},
 }
+# Tests that need embeddings but not real image features use a small deterministic backbone
+# (the ``pixel_backbone`` fixture sets this for worker processes too).
+if os.environ.get("SMARTTAGS_TEST_BACKBONE") == "pixels":
+    WAGTAIL_SMARTTAGS["IMAGE_BACKBONE"] = {"BACKEND": "tests.backbones.PixelBackbone"}
 
 WAGTAILIMAGES_IMAGE_MODEL = "testapp.CustomImage"
 WAGTAILDOCS_DOCUMENT_MODEL = "testapp.CustomDocument"

@@ -120,3 +120,11 @@ def test_videos_without_pyav_are_a_warning_that_says_what_to_install(settings, m
 def test_video_limits_are_validated_by_name(settings):
     settings.WAGTAIL_SMARTTAGS = {"VIDEO_LIMITS": {"max_frames": 8, "max_seconds": 30}}
     assert check_settings() == []
+
+
+def test_the_classifier_setting_is_checked(settings):
+    settings.WAGTAIL_SMARTTAGS = {"CLASSIFIER": {"BACKEND": "ridge_centroid", "OPTIONS": {"rejection_rate": 0.05}}}
+    assert ids(check_settings()) == []
+    for wrong in ({"BACKEND": "forest_of_the_moon"}, {"OPTIONS": {}}, "ridge_centroid"):
+        settings.WAGTAIL_SMARTTAGS = {"CLASSIFIER": wrong}
+        assert ids(check_settings()) == ["wagtail_smarttags.E012"], wrong

@@ -12,8 +12,8 @@ import django
 django.setup()
 from django.apps import apps
 from django.core.management import call_command
-from wagtail_smarttags.assets import get_asset_models
-from wagtail_smarttags.moderation_hooks import smart_tags_link_on_asset_edit_pages
+from wagtail_smarttags.pipeline.kinds import get_asset_models
+from wagtail_smarttags.wagtail_hooks import smart_tags_link_on_asset_edit_pages
 assert not apps.is_installed("wagtailmedia")
 call_command("check", fail_level="WARNING")
 print(sorted(get_asset_models()))

@@ -13,9 +13,9 @@ from django.db import connection
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 
-@contextmanager
-def running_worker(extra_env=None):
-    env = {
+def worker_environment(extra_env=None):
+    """The environment of a second process that works on the test database and media folder."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "PYTHONPATH": str(REPOSITORY),
@@ -23,8 +23,14 @@ def running_worker(extra_env=None):
         "SMARTTAGS_TEST_MEDIA_ROOT": settings.MEDIA_ROOT,
         **(extra_env or {}),
     }
+
+
+@contextmanager
+def running_worker(extra_env=None, command=("qcluster",)):
+    """A real process running ``manage.py <command>`` (a django-q2 worker by default) beside the test."""
+    env = worker_environment(extra_env)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "django", "qcluster"],
+        [sys.executable, "-m", "django", *command],
         cwd=REPOSITORY,
         env=env,
         stdout=subprocess.PIPE,
@@ -54,3 +60,8 @@ def wait_until(condition, timeout=240, interval=0.5, worker=None):
             raise AssertionError(f"The worker exited early:\n{worker.stdout.read()}")
         time.sleep(interval)
     return False
+
+
+def running_python(code, extra_env=None):
+    """A real second process running ``code`` in Django's shell against the test database."""
+    return running_worker(extra_env, command=("shell", "-c", code))

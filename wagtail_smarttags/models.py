@@ -96,7 +96,7 @@ class TrainingVersion(models.Model):
     backbone_id = models.CharField(max_length=100, blank=True)
     # The classifier's arrays as an .npz blob: data, never a pickle.
     parameters = models.BinaryField(null=True, editable=False)
-    # {"tags": {tag name: {examples, precision, recall, threshold, similarity_floor}}, ...}
+    # {"tags": {tag id: {name, examples, precision, recall, threshold, similarity_floor}}, ...}
     metrics = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -163,7 +163,10 @@ class SmartTag(AssetReference):
     confidence = models.FloatField()
     source = models.CharField(max_length=16, choices=Source.choices)
     state = models.CharField(max_length=16, choices=State.choices, default=State.APPLIED)
-    tag_model = models.ForeignKey(TagModel, null=True, blank=True, on_delete=models.CASCADE, related_name="smart_tags")
+    # An editor's decision outlives the tag model that suggested it (the applied rows go with the model).
+    tag_model = models.ForeignKey(
+        TagModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="smart_tags"
+    )
     version = models.ForeignKey(
         TrainingVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="smart_tags"
     )
@@ -241,6 +244,8 @@ class TaggingState(AssetReference):
     model_versions = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     queued_at = models.DateTimeField(null=True, blank=True)
+    # Set while a worker holds the asset in its batch, so that other workers take other assets.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     tagged_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

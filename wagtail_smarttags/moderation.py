@@ -1,7 +1,9 @@
 """Editors' decisions on smart tags: remove or promote them, and re-tag assets on demand.
 
-Removed and promoted are final for an asset: ``tagging.write_trained_tags`` never changes them back.
-Every decision is written to Wagtail's audit log against the asset.
+A decision is keyed by (asset, tag), never by a smart-tag row's id: rows are updated in place by
+re-tagging, but a screen opened before a re-tag may still show a tag the re-tag withdrew. Removed
+and promoted are final for an asset: no writer in ``pipeline.writing`` changes them back. Every
+decision is written to Wagtail's audit log against the asset.
 """
 
 from django.contrib.contenttypes.models import ContentType
@@ -11,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 from wagtail.search import index
 
-from .assets import content_type_for, file_identity
 from .models import SmartTag
+from .pipeline.kinds import content_type_for, file_identity
 from .queue import enqueue_on_commit
 from .signal_handlers import TAG_ASSET_TASK, mark_pending
 
@@ -22,7 +24,7 @@ RETAG_ACTION = "wagtail_smarttags.retag"
 
 
 class ModerationError(Exception):
-    """A decision that cannot be made, e.g. reversing an earlier one."""
+    """A decision that cannot be made: reversing an earlier one, or on a smart tag that was withdrawn."""
 
 
 def smart_tags_for(asset):
@@ -36,15 +38,20 @@ def smart_tags_for(asset):
 
 def remove_smart_tag(smart_tag, user):
     """Stop the smart tag matching searches. Returns False if it was already removed."""
-    return _decide(smart_tag, SmartTag.State.REMOVED, user)
+    return _decide_row(smart_tag, SmartTag.State.REMOVED, user)
 
 
 def promote_smart_tag(smart_tag, user):
     """Make the smart tag one of the asset's ordinary tags. Returns False if it was already promoted."""
-    return _decide(smart_tag, SmartTag.State.PROMOTED, user)
+    return _decide_row(smart_tag, SmartTag.State.PROMOTED, user)
 
 
-DECISIONS = {SmartTag.State.REMOVED: remove_smart_tag, SmartTag.State.PROMOTED: promote_smart_tag}
+def _decide_row(smart_tag, state, user):
+    changed = decide(_asset_of(smart_tag), smart_tag.tag_id, state, user)
+    current = SmartTag.objects.filter(pk=smart_tag.pk).values("state", "decided_by", "decided_at").first()
+    if current:
+        smart_tag.state, smart_tag.decided_by_id, smart_tag.decided_at = current.values()
+    return changed
 
 
 def decide_for_assets(assets, tag_name, state, user):
@@ -57,11 +64,16 @@ def decide_for_assets(assets, tag_name, state, user):
         smart_tag = (
             SmartTag.objects.for_asset(asset)
             .filter(tag__name__iexact=tag_name.strip(), state=SmartTag.State.APPLIED)
-            .select_related("tag")
+            .only("tag_id")
             .first()
         )
-        if smart_tag is not None and _decide(smart_tag, state, user, asset=asset):
-            changed += 1
+        if smart_tag is None:
+            continue
+        try:
+            if decide(asset, smart_tag.tag_id, state, user):
+                changed += 1
+        except ModerationError:
+            continue  # decided or withdrawn by someone else meanwhile
     return changed
 
 
@@ -77,10 +89,27 @@ def retag_assets(assets, user=None):
     return queued
 
 
-def _decide(smart_tag, state, user, asset=None):
+def decide(asset, tag_id, state, user):
+    """Remove or promote the smart tag ``tag_id`` of ``asset``. Returns False if it already had that state.
+
+    Raises :class:`ModerationError`, with a message for the editor, if the asset no longer has that
+    smart tag (a re-tag withdrew it after the screen was opened) or an editor already made the other
+    decision.
+    """
     with transaction.atomic():
         # Lock the row so two editors deciding at once cannot both win.
-        current = SmartTag.objects.select_for_update().select_related("tag").get(pk=smart_tag.pk)
+        current = (
+            SmartTag.objects.for_asset(asset).select_for_update().filter(tag_id=tag_id).select_related("tag").first()
+        )
+        if current is None:
+            from taggit.models import Tag
+
+            name = Tag.objects.filter(pk=tag_id).values_list("name", flat=True).first() or "?"
+            raise ModerationError(
+                _("The smart tag “%(tag)s” was withdrawn after this page was opened (the asset was re-tagged or "
+                  "its tag model deleted); nothing was changed for it. The list below is up to date.")
+                % {"tag": name}  # fmt: skip
+            )
         if current.state == state:
             return False
         if current.state != SmartTag.State.APPLIED:
@@ -88,7 +117,6 @@ def _decide(smart_tag, state, user, asset=None):
                 _("The smart tag “%(tag)s” was already %(state)s; that decision is final.")
                 % {"tag": current.tag.name, "state": current.get_state_display().lower()}
             )
-        asset = asset or _asset_of(current)
         current.state = state
         current.decided_by = user if getattr(user, "pk", None) else None
         current.decided_at = timezone.now()
@@ -103,7 +131,6 @@ def _decide(smart_tag, state, user, asset=None):
             user=user,
             data={"tag": current.tag.name, "confidence": round(current.confidence, 4), "source": current.source},
         )
-    smart_tag.state, smart_tag.decided_by, smart_tag.decided_at = current.state, current.decided_by, current.decided_at
     return True
 
 

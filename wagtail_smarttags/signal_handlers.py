@@ -1,8 +1,8 @@
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
 
-from .assets import content_type_for, file_identity, get_asset_models
 from .conf import get_setting
-from .models import SmartTag, TaggingState
+from .models import SmartTag, TaggingState, TagModel
+from .pipeline.kinds import content_type_for, file_identity, get_asset_models
 from .queue import enqueue_on_commit
 
 TAG_ASSET_TASK = "wagtail_smarttags.tasks.tag_asset"
@@ -51,9 +51,15 @@ def forget_deleted_asset(sender, instance, **kwargs):
     TaggingState.objects.filter(content_type=content_type, object_id=instance.pk).delete()
 
 
+def forget_tags_of_deleted_tag_model(sender, instance, **kwargs):
+    """A deleted tag model takes its applied smart tags along; editors' decisions on them stay."""
+    SmartTag.objects.filter(tag_model=instance, state=SmartTag.State.APPLIED).delete()
+
+
 def register_signal_handlers():
     from django.apps import apps
 
+    pre_delete.connect(forget_tags_of_deleted_tag_model, sender=TagModel, dispatch_uid="smarttags_tag_model_deleted")
     post_migrate.connect(
         schedule_periodic_cycle, sender=apps.get_app_config("wagtail_smarttags"), dispatch_uid="smarttags_schedule"
     )

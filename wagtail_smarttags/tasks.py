@@ -1,10 +1,12 @@
 """django-q2 task entry points. They take primitive arguments and delegate to the service modules."""
 
-from . import cycles, tagging, training
+from .pipeline import cycles, tagging
+from .training import service as training
 
 
 def tag_asset(content_type_id, object_id):
-    return tagging.tag_asset(int(content_type_id), int(object_id))
+    """The upload task: tags the asset, and the other pending assets of its kind, in batches."""
+    return tagging.tag_queued(int(content_type_id), int(object_id))
 
 
 def train_version(version_id):

@@ -1,7 +1,7 @@
 """A small Wagtail site using wagtail-smarttags.
 
 Embedded default: SQLite and django-q2's ORM broker, nothing else to run.
-Production path: SMARTTAGS_DATABASE=postgres and SMARTTAGS_BROKER=redis (see docs/operations.md).
+Production path: SMARTTAGS_DATABASE=postgres (or mysql) and SMARTTAGS_BROKER=redis (see docs/operations.md).
 """
 
 import os
@@ -76,6 +76,25 @@ if os.environ.get("SMARTTAGS_DATABASE") == "postgres":
             "USER": os.environ.get("SMARTTAGS_PG_USER", "postgres"),
             "HOST": os.environ.get("SMARTTAGS_PG_HOST", "127.0.0.1"),
             "PORT": os.environ.get("SMARTTAGS_PG_PORT", "5432"),
+        }
+    }
+elif os.environ.get("SMARTTAGS_DATABASE") == "mysql":
+    # MariaDB or MySQL; .ci/start-mariadb creates this user and database on 127.0.0.1:3306.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": os.environ.get("SMARTTAGS_MYSQL_NAME", "smarttags_example"),
+            "USER": os.environ.get("SMARTTAGS_MYSQL_USER", "smarttags"),
+            "PASSWORD": os.environ.get("SMARTTAGS_MYSQL_PASSWORD", "smarttags"),
+            "HOST": os.environ.get("SMARTTAGS_MYSQL_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("SMARTTAGS_MYSQL_PORT", "3306"),
+            "OPTIONS": {
+                "charset": "utf8mb4",
+                # As the database's (.ci/start-mariadb): CAST(... AS char) takes the connection's collation.
+                "collation": "utf8mb4_unicode_ci",
+                "isolation_level": "read committed",
+                "init_command": "SET sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+            },
         }
     }
 else:

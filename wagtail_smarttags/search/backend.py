@@ -28,13 +28,12 @@ from wagtail.search.backends import import_backend
 from wagtail.search.backends.base import BaseSearchBackend, BaseSearchQueryCompiler, BaseSearchResults
 from wagtail.search.query import PlainText
 
-from ..assets import DOCUMENT, IMAGE, VIDEO, asset_kind
 from ..models import SmartTag
+from ..pipeline.kinds import kind_for_model
 
 DEFAULT_WRAPPED_BACKEND = "wagtail.search.backends.database"
 # Like Elasticsearch's max_result_window: how many ids of each group are ranked in memory.
 DEFAULT_MAX_RESULTS = 10_000
-SEARCHABLE_KINDS = (IMAGE, DOCUMENT, VIDEO)
 MATCHING_STATES = (SmartTag.State.APPLIED, SmartTag.State.PROMOTED)
 # The score annotation requested from the wrapped backend; private so it never clashes with a caller's.
 METADATA_SCORE = "_smarttags_metadata_score"
@@ -74,7 +73,7 @@ def supports_id_queries(results):
 
 
 def is_smart_searchable(model):
-    return asset_kind(model) in SEARCHABLE_KINDS
+    return kind_for_model(model) is not None
 
 
 @dataclass

@@ -6,12 +6,12 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 from django.test import override_settings
 
-from wagtail_smarttags.backbones import get_backbone
-from wagtail_smarttags.classifiers import training_options
 from wagtail_smarttags.conf import get_settings
-from wagtail_smarttags.embeddings import decode_for_backbone
-from wagtail_smarttags.ml.classifier import train_classifier
+from wagtail_smarttags.ml.classifiers import train_classifier
 from wagtail_smarttags.ml.errors import UnreadableAssetError
+from wagtail_smarttags.pipeline.kinds.images import decode_for_backbone
+from wagtail_smarttags.pipeline.loading import get_backbone
+from wagtail_smarttags.training.service import classifier_settings
 
 from .smarttags_import_examples import IMAGE_SUFFIXES
 
@@ -90,7 +90,7 @@ class Command(BaseCommand):
             chosen = rng.sample(range(len(train_set[tag])), min(shot_count, len(train_set[tag])))
             embeddings += [train_set[tag][index] for index in chosen]
             labels += [tag] * len(chosen)
-        classifier, _ = train_classifier(np.stack(embeddings), labels, training_options())
+        classifier, _ = train_classifier(np.stack(embeddings), labels, **classifier_settings())
         predictions = classifier.predict(test_vectors)
         return [(truth, prediction.label, prediction.applied) for truth, prediction in zip(test_labels, predictions)]
 

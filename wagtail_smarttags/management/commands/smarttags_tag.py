@@ -2,9 +2,10 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from wagtail_smarttags.assets import content_type_for, get_asset_models
 from wagtail_smarttags.conf import get_setting
-from wagtail_smarttags.cycles import Progress, run_cycle, tag_one_by_one
+from wagtail_smarttags.pipeline.cycles import Progress, due_assets, run_cycle
+from wagtail_smarttags.pipeline.kinds import get_asset_kinds
+from wagtail_smarttags.pipeline.tagging import tag_assets
 
 
 class Command(BaseCommand):
@@ -18,20 +19,20 @@ class Command(BaseCommand):
         parser.add_argument("assets", nargs="*", help="Assets to tag, as KIND:ID (KIND: image, document, video).")
         parser.add_argument("--all", action="store_true", help="Re-tag every asset.")
         parser.add_argument("--failed", action="store_true", help="Also retry assets whose tagging failed.")
-        parser.add_argument("--kind", choices=["image", "document", "video"], help="Only assets of this kind.")
+        parser.add_argument("--kind", help="Only assets of this kind (image, document, video).")
         parser.add_argument(
             "--no-age-limit", action="store_true", help="Skip unaltered assets however long ago they were tagged."
         )
 
     def handle(self, assets, all=False, failed=False, kind=None, no_age_limit=False, verbosity=1, **options):
+        if kind and kind not in get_asset_kinds():
+            raise CommandError(f"--kind must be one of {', '.join(get_asset_kinds())}, not {kind!r}.")
         if assets:
             outcome = {}
-            for content_type, object_id in self._named(assets):
-                for status, count in tag_one_by_one(content_type, [object_id]).items():
+            for asset_kind, object_ids in self._named(assets).items():
+                for status, count in tag_assets(asset_kind, object_ids).items():
                     outcome[status] = outcome.get(status, 0) + count
         else:
-            from wagtail_smarttags.cycles import due_assets
-
             older_than = None if no_age_limit else get_setting("CYCLE_RETAG_AFTER")
             kinds = [kind] if kind else None
             total = sum(
@@ -48,11 +49,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Tagged {sum(outcome.values())} assets: {summary}."))
 
     def _named(self, names):
-        models = get_asset_models()
-        targets = []
+        """``{kind: [object ids]}`` from ``KIND:ID`` arguments."""
+        kinds = get_asset_kinds()
+        targets = {}
         for name in names:
             kind, _, object_id = name.partition(":")
-            if kind not in models or not object_id.isdigit():
-                raise CommandError(f"{name!r} is not KIND:ID with KIND one of {', '.join(models)}.")
-            targets.append((content_type_for(models[kind]), int(object_id)))
+            if kind not in kinds or not object_id.isdigit():
+                raise CommandError(f"{name!r} is not KIND:ID with KIND one of {', '.join(kinds)}.")
+            targets.setdefault(kinds[kind], []).append(int(object_id))
         return targets

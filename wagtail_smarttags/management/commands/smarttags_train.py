@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from wagtail_smarttags.models import TrainingVersion
-from wagtail_smarttags.training import request_training
+from wagtail_smarttags.training.service import request_training
 
 from ._options import find_tag_model
 

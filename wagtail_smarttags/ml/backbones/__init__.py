@@ -7,7 +7,7 @@
 import importlib
 
 from ..errors import BackboneLoadError
-from .base import ImageBackbone
+from .base import ImageBackbone, Problem
 
 BACKBONE_ALIASES = {
     "efficientnet_lite": "wagtail_smarttags.ml.backbones.efficientnet_lite.EfficientNetLiteBackbone",
@@ -25,6 +25,35 @@ def backbone_class(backend):
         raise BackboneLoadError(f"Unknown image backbone {backend!r}: {error}") from None
 
 
+def check_backbone(config):
+    """``[Problem, ...]`` for an ``{"BACKEND": ..., "OPTIONS": ...}`` configuration, loading no weights.
+
+    Each backbone checks its own options and dependencies; only the class is imported, and the
+    built-in classes import their heavy packages lazily.
+    """
+    if not isinstance(config, dict) or "BACKEND" not in config:
+        return [
+            Problem(
+                "IMAGE_BACKBONE must be a dict with a 'BACKEND' key.",
+                hint="For example {'BACKEND': 'efficientnet_lite', 'OPTIONS': {'variant': 'lite0'}}.",
+                kind="unknown",
+            )
+        ]
+    backend = config["BACKEND"]
+    try:
+        cls = backbone_class(backend)
+    except BackboneLoadError:
+        return [
+            Problem(
+                f"Unknown image backbone {backend!r}.",
+                hint=f"Use one of {', '.join(BACKBONE_ALIASES)} or a dotted path to an ImageBackbone subclass.",
+                kind="unknown",
+            )
+        ]
+    check = getattr(cls, "check", None)
+    return check(config.get("OPTIONS") or {}) if check else []
+
+
 def load_backbone(backend, options=None):
     try:
         return backbone_class(backend)(**(options or {}))
@@ -32,4 +61,4 @@ def load_backbone(backend, options=None):
         raise BackboneLoadError(f"Bad options for the image backbone {backend!r}: {error}") from None
 
 
-__all__ = ["BACKBONE_ALIASES", "ImageBackbone", "backbone_class", "load_backbone"]
+__all__ = ["BACKBONE_ALIASES", "ImageBackbone", "Problem", "backbone_class", "check_backbone", "load_backbone"]

@@ -1,4 +1,34 @@
+import importlib.util
+from dataclasses import dataclass
+
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something :meth:`ImageBackbone.check` found wrong with a configuration, before anything is loaded.
+
+    ``kind`` is ``"invalid"`` (bad options), ``"unknown"`` (no such backbone) or ``"missing"`` (a
+    package is not installed); the system checks turn problems into Django errors, so nothing here
+    imports Django.
+    """
+
+    message: str
+    hint: str = ""
+    kind: str = "invalid"
+
+
+def missing_packages(requirements, backend):
+    """Problems for the ``[(package, extra), ...]`` that cannot be imported."""
+    return [
+        Problem(
+            f"The image backbone {backend!r} needs the package {package!r}, which is not installed.",
+            hint=f'pip install "wagtail-smarttags[{extra}]"' if extra != package else f"pip install {package}",
+            kind="missing",
+        )
+        for package, extra in requirements
+        if importlib.util.find_spec(package) is None
+    ]
 
 
 class ImageBackbone:
@@ -7,12 +37,23 @@ class ImageBackbone:
     Subclasses set :attr:`name` (the key used in settings), implement
     :meth:`preprocess` and :meth:`forward`, and report a stable :attr:`id` that
     changes whenever the same image would get a different vector: embeddings are
-    cached under it, and trained tag models remember it.
+    cached under it, and trained tag models remember it. What callers read is declared
+    here: :attr:`input_size`, :attr:`batch_size`, :attr:`dimension`, :attr:`has_fixed_labels`
+    and :attr:`supports_zero_shot`, and :meth:`check` for the system checks.
     """
 
     name = ""
     #: Number of images pushed through the network at once.
     batch_size = 16
+    #: The side, in pixels, of the square the network reads; images are decoded at least this large.
+    input_size = 0
+    #: Packages the backbone imports, as ``[(package, extra that installs it), ...]``.
+    requirements = ()
+
+    @classmethod
+    def check(cls, options):
+        """``[Problem, ...]`` with these options, found without loading weights or importing heavy packages."""
+        return missing_packages(cls.requirements, cls.name)
 
     def __init__(self, **options):
         self.options = options
@@ -56,6 +97,18 @@ class ImageBackbone:
         best first, one list per image (empty for backbones without a vocabulary).
         """
         return self.embed(images), [[] for _ in images]
+
+    def prepare(self, images):
+        """The CPU work before the network for ``images`` (framing, resizing, scaling), for :meth:`embed_prepared`.
+
+        Safe to call in another thread than the one embedding: the pipeline prepares the next batch
+        while the network embeds this one. The default prepares nothing.
+        """
+        return list(images)
+
+    def embed_prepared(self, prepared, top_k=5):
+        """``(vectors, labels)`` as :meth:`embed_with_labels` gives them, for what :meth:`prepare` returned."""
+        return self.embed_with_labels(prepared, top_k)
 
     def zero_shot(self, vectors, labels, top_k=5):
         """The ``top_k`` best of ``labels`` for each embedding in ``vectors``, as in :meth:`embed_with_labels`."""

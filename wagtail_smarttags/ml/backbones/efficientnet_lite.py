@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BackboneLoadError, MissingDependencyError
-from .base import ImageBackbone, l2_normalise, top_labels
+from .base import ImageBackbone, Problem, l2_normalise, missing_packages, top_labels
 
 VARIANTS = {
     # variant: (weights package, model-file class, input resolution)
@@ -44,6 +44,19 @@ PIXEL_STD = 128.0
 
 class EfficientNetLiteBackbone(ImageBackbone):
     name = "efficientnet_lite"
+    # On a CPU thread, per-image cost rises with the batch (activations outgrow the caches): 16 images
+    # per call ran at half the speed of 2 in bench/throughput.py, and took twice the worker's memory.
+    batch_size = 2
+    requirements = (("torch", "torch"), ("efficientnet_lite_pytorch", "efficientnet"))
+
+    @classmethod
+    def check(cls, options):
+        problems = super().check(options)
+        variant = options.get("variant", "lite0")
+        if variant not in VARIANTS:
+            return [*problems, Problem(f"Unknown EfficientNet-Lite variant {variant!r}.",
+                                       hint=f"Choose one of {', '.join(VARIANTS)}.")]  # fmt: skip
+        return problems + missing_packages([(VARIANTS[variant][0], "efficientnet")], cls.name)
 
     def __init__(self, variant="lite0", flip_average=False, views=("crop", "pad"), threads=None, **options):
         super().__init__(variant=variant, flip_average=flip_average, views=views, threads=threads, **options)
@@ -163,17 +176,32 @@ class EfficientNetLiteBackbone(ImageBackbone):
 
     def embed_with_probabilities(self, images):
         """Embeddings (N, dimension) and ImageNet class probabilities (N, 1000), mostly from one pass."""
+        return self.embed_prepared_with_probabilities(self.prepare(images))
+
+    def prepare(self, images):
+        """Each chunk of ``batch_size`` images as the network's input tensor, and as the centre crops the
+        ImageNet labels need when the views do not include one."""
         images = list(images)
+        chunks = [images[start : start + self.batch_size] for start in range(0, len(images), self.batch_size)]
+        crops = "crop" not in self.views
+        return [(self.preprocess(chunk), self._to_tensor(chunk, ("crop",)) if crops else None) for chunk in chunks]
+
+    def embed_prepared(self, prepared, top_k=5):
+        vectors, probabilities = self.embed_prepared_with_probabilities(prepared)
+        return vectors, top_labels(probabilities, imagenet_labels(), top_k)
+
+    def embed_prepared_with_probabilities(self, prepared):
+        if not prepared:
+            return np.zeros((0, self.dimension), dtype=np.float32), np.zeros((0, 1000), dtype=np.float32)
+        torch = import_torch()
         vectors, probabilities = [], []
-        for start in range(0, len(images), self.batch_size):
-            chunk = images[start : start + self.batch_size]
-            chunk_vectors, chunk_probabilities = self._forward_with_probabilities(self.preprocess(chunk))
+        for batch, crops in prepared:
+            chunk_vectors, chunk_probabilities = self._forward_with_probabilities(batch)
             if chunk_probabilities is None:
-                chunk_probabilities = self.imagenet_probabilities(chunk)
+                _, logits = self._pooled_and_logits(crops)
+                chunk_probabilities = torch.softmax(logits, dim=1).numpy()
             vectors.append(chunk_vectors)
             probabilities.append(chunk_probabilities)
-        if not images:
-            return np.zeros((0, self.dimension), dtype=np.float32), np.zeros((0, 1000), dtype=np.float32)
         return np.concatenate(vectors).astype(np.float32, copy=False), np.concatenate(probabilities)
 
     def imagenet_probabilities(self, images):

@@ -7,11 +7,20 @@ few-shot classifier more to separate tags with (see docs/benchmarks.md for what 
 import numpy as np
 
 from ..errors import BackboneLoadError
-from .base import ImageBackbone, top_labels
+from .base import ImageBackbone, Problem, top_labels
 
 
 class EnsembleBackbone(ImageBackbone):
     name = "ensemble"
+
+    @classmethod
+    def check(cls, options):
+        from . import check_backbone
+
+        members = options.get("members")
+        if not isinstance(members, list | tuple) or len(members) < 2:
+            return [Problem("The ensemble backbone needs OPTIONS['members']: a list of two or more backbone dicts.")]
+        return [problem for member in members for problem in check_backbone(member)]
 
     def __init__(self, members=(), **options):
         super().__init__(members=members, **options)
@@ -53,23 +62,30 @@ class EnsembleBackbone(ImageBackbone):
         which labels better than any one of them. Otherwise the first member with a label
         vocabulary labels the images.
         """
+        return self.embed_prepared(self.prepare(images), top_k)
+
+    def prepare(self, images):
         images = list(images)
+        return len(images), [member.prepare(images) for member in self.members]
+
+    def embed_prepared(self, prepared, top_k=5):
+        count, per_member = prepared
         parts, voters, labels = [], [], None
-        for member in self.members:
-            if hasattr(member, "embed_with_probabilities"):
-                vectors, probabilities = member.embed_with_probabilities(images)
+        for member, member_prepared in zip(self.members, per_member):
+            if hasattr(member, "embed_prepared_with_probabilities"):
+                vectors, probabilities = member.embed_prepared_with_probabilities(member_prepared)
                 voters.append(probabilities)
-            elif labels is None and member.has_fixed_labels:
-                vectors, labels = member.embed_with_labels(images, top_k)
             else:
-                vectors = member.embed(images)
+                vectors, member_labels = member.embed_prepared(member_prepared, top_k)
+                if labels is None and member.has_fixed_labels:
+                    labels = member_labels
             parts.append(vectors)
         vectors = (np.concatenate(parts, axis=1) / np.sqrt(len(parts))).astype(np.float32)
         if voters:
             from .efficientnet_lite import imagenet_labels
 
             labels = top_labels(np.mean(voters, axis=0), imagenet_labels(), top_k)
-        return vectors, labels if labels is not None else [[] for _ in images]
+        return vectors, labels if labels is not None else [[] for _ in range(count)]
 
     def zero_shot(self, vectors, labels, top_k=5):
         """Zero-shot labels from the first member that can compare images with text, on its part of each vector."""

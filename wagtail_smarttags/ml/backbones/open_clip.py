@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from ..errors import BackboneLoadError, MissingDependencyError
-from .base import ImageBackbone, l2_normalise, top_labels
+from .base import ImageBackbone, Problem, l2_normalise, top_labels
 
 DEFAULT_PROMPT_TEMPLATE = "a photo of {label}"
 
@@ -53,6 +53,14 @@ _checkpoint_digests = {}
 
 class OpenCLIPBackbone(ImageBackbone):
     name = "open_clip"
+    requirements = (("torch", "torch"), ("open_clip", "openclip"))
+
+    @classmethod
+    def check(cls, options):
+        problems = super().check(options)
+        if not options.get("model_name"):
+            problems.append(Problem("The open_clip backbone needs OPTIONS['model_name'], e.g. 'ViT-B-32'."))
+        return problems
 
     def __init__(
         self,

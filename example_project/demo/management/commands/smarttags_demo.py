@@ -18,9 +18,9 @@ from django.core.management.base import BaseCommand, CommandError
 from wagtail.images import get_image_model
 from wagtail.models import Collection
 
-from wagtail_smarttags.assets import get_media_model_or_none
 from wagtail_smarttags.models import SmartTag, TaggingState, TagModel, TrainingVersion
-from wagtail_smarttags.training import request_training
+from wagtail_smarttags.pipeline.kinds import get_media_model_or_none
+from wagtail_smarttags.training.service import request_training
 
 REPOSITORY = Path(settings.BASE_DIR).parent
 DEFAULT_DATASETS = [REPOSITORY.parent / "shared" / "datasets" / "clothing", REPOSITORY / "demo-data" / "clothing"]

@@ -1,0 +1,82 @@
+"""Text documents get the keywords that occur in them as smart tags, through the same queue as images."""
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from taggit.models import Tag
+
+from wagtail_smarttags.models import SmartTag, TaggingState
+from wagtail_smarttags.tasks import tag_asset
+
+from ..datasets import KEYPHRASES, require
+from ..factories import create_document
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def abstract():
+    """A real scientific abstract from the Inspec keyphrase benchmark."""
+    root = require(KEYPHRASES / "Inspec")
+    path = sorted((root / "docsutf8").glob("*.txt"))[0]
+    return path.read_text(encoding="utf-8"), (root / "keys" / f"{path.stem}.key").read_text(encoding="utf-8")
+
+
+def upload(capture, data, name):
+    with capture(execute=True):
+        return create_document(data, name)
+
+
+def smart_tags(document):
+    return SmartTag.objects.filter(
+        content_type=ContentType.objects.get_for_model(document), object_id=document.pk
+    ).select_related("tag")
+
+
+def state_of(document):
+    content_type = ContentType.objects.get_for_model(document)
+    return TaggingState.objects.get(content_type=content_type, object_id=document.pk)
+
+
+def test_a_text_document_gets_keywords_that_occur_in_it(abstract, django_capture_on_commit_callbacks, settings):
+    text, _ = abstract
+    document = upload(django_capture_on_commit_callbacks, text.encode("utf-8"), "abstract.txt")
+    assert state_of(document).status == TaggingState.Status.DONE, state_of(document).error
+    tags = list(smart_tags(document))
+    assert 1 <= len(tags) <= settings.WAGTAIL_SMARTTAGS.get("TEXT_KEYWORDS", 5)
+    lowered = text.lower()
+    for smart_tag in tags:
+        assert smart_tag.source == SmartTag.Source.TEXT
+        assert 0 < smart_tag.confidence <= 1
+        assert all(word in lowered for word in smart_tag.tag.name.lower().split())
+
+
+def test_keywords_prefer_existing_taxonomy_tags(abstract, django_capture_on_commit_callbacks):
+    text, gold = abstract
+    gold_phrase = next(line.strip() for line in gold.splitlines() if line.strip().lower() in text.lower())
+    existing = Tag.objects.create(name=gold_phrase.title())
+    document = upload(django_capture_on_commit_callbacks, text.encode("utf-8"), "abstract.txt")
+    names = [t.tag.name for t in smart_tags(document)]
+    assert existing.name in names
+    assert Tag.objects.filter(name__iexact=gold_phrase).count() == 1
+
+
+def test_removed_keywords_stay_removed_after_retagging(abstract, django_capture_on_commit_callbacks):
+    text, _ = abstract
+    document = upload(django_capture_on_commit_callbacks, text.encode("utf-8"), "abstract.txt")
+    first = smart_tags(document).first()
+    first.state = SmartTag.State.REMOVED
+    first.save()
+    tag_asset(ContentType.objects.get_for_model(document).pk, document.pk)
+    assert smart_tags(document).get(tag=first.tag).state == SmartTag.State.REMOVED
+
+
+@pytest.mark.parametrize(
+    "name, data",
+    [("empty.txt", b""), ("binary.txt", bytes(range(256)) * 64), ("broken.pdf", b"%PDF-1.7\n1 0 obj << /Type")],
+)
+def test_bad_documents_fail_with_a_readable_error(django_capture_on_commit_callbacks, name, data):
+    document = upload(django_capture_on_commit_callbacks, data, name)
+    state = state_of(document)
+    assert state.status == TaggingState.Status.FAILED
+    assert state.error and "Unexpected error" not in state.error
+    assert not smart_tags(document).exists()

@@ -1,0 +1,1 @@
+"""The app's Wagtail admin: views, forms, permissions and bulk actions (hooks are in ``wagtail_hooks``)."""

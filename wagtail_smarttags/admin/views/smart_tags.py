@@ -1,0 +1,173 @@
+"""The "Smart tags" screen of an image, document or video: list its smart tags, remove or promote them."""
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import FormView
+from wagtail.admin import messages
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.permissions import policy_registry
+
+from ... import moderation
+from ...models import SmartTag
+from ...pipeline.kinds import get_asset_kind
+
+KEEP = "keep"
+FIELD_PREFIX = "decision_"
+
+
+class SmartTagDecisionsForm(forms.Form):
+    """One keep / remove / promote choice per undecided smart tag, named by the tag, not the row.
+
+    A re-tag may update, add or withdraw smart tags while the page is open: a posted choice
+    still names its (asset, tag), and one for a tag no longer listed is kept as a field so that
+    the view can apply it or tell the editor why not, never drop it silently.
+    """
+
+    CHOICES = [
+        (KEEP, _("Keep")),
+        (SmartTag.State.REMOVED, _("Remove")),
+        (SmartTag.State.PROMOTED, _("Promote to tag")),
+    ]
+
+    def __init__(self, *args, smart_tags, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.undecided = [tag for tag in smart_tags if tag.state == SmartTag.State.APPLIED]
+        for smart_tag in self.undecided:
+            self.fields[self.field_name(smart_tag.tag_id)] = self._choice(smart_tag.tag.name)
+        listed = {smart_tag.tag_id for smart_tag in self.undecided}
+        self.unlisted = sorted(
+            int(name[len(FIELD_PREFIX) :])
+            for name in (self.data or {})
+            if name.startswith(FIELD_PREFIX) and name[len(FIELD_PREFIX) :].isdigit()
+            and int(name[len(FIELD_PREFIX) :]) not in listed
+        )  # fmt: skip
+        for tag_id in self.unlisted:
+            self.fields[self.field_name(tag_id)] = self._choice(str(tag_id))
+
+    def _choice(self, label):
+        # Not required: a smart tag a re-tag added after the page was opened is simply kept.
+        return forms.ChoiceField(
+            label=label, choices=self.CHOICES, initial=KEEP, required=False, widget=forms.RadioSelect
+        )
+
+    @staticmethod
+    def field_name(tag_id):
+        return f"{FIELD_PREFIX}{tag_id}"
+
+    def rows(self):
+        return [(smart_tag, self[self.field_name(smart_tag.tag_id)]) for smart_tag in self.undecided]
+
+    def groups(self):
+        """The undecided rows in two groups: the site's own (trained models, keywords), then generic tags."""
+        rows = self.rows()
+        own = [row for row in rows if row[0].source != SmartTag.Source.GENERIC]
+        generic = [row for row in rows if row[0].source == SmartTag.Source.GENERIC]
+        groups = [
+            {"key": "own", "title": _("Smart tags"), "help": "", "rows": own},
+            {
+                "key": "generic",
+                "title": _("Generic tags"),
+                "help": _(
+                    "What the image model recognises by itself, without any training. A tag model you train "
+                    "decides on its own tags: generic tags never override it."
+                ),
+                "rows": generic,
+            },
+        ]
+        return [group for group in groups if group["rows"]]
+
+    def decisions(self):
+        """``[(tag id, state)]`` for every tag the editor chose to remove or promote."""
+        tag_ids = [smart_tag.tag_id for smart_tag in self.undecided] + self.unlisted
+        return [
+            (tag_id, self.cleaned_data[self.field_name(tag_id)])
+            for tag_id in tag_ids
+            if self.cleaned_data[self.field_name(tag_id)] not in (KEEP, "")
+        ]
+
+
+class AssetSmartTagsView(WagtailAdminTemplateMixin, FormView):
+    template_name = "wagtail_smarttags/moderation/asset_smart_tags.html"
+    form_class = SmartTagDecisionsForm
+    header_icon = "tag"
+
+    @cached_property
+    def kind(self):
+        kind = get_asset_kind(self.kwargs["kind"])
+        if kind is None:
+            raise Http404
+        return kind
+
+    @cached_property
+    def asset(self):
+        model = self.kind.get_model()
+        asset = model._default_manager.filter(pk=self.kwargs["object_id"]).first()
+        if asset is None:
+            raise Http404
+        if not policy_registry.get_by_type(model).user_has_permission_for_instance(self.request.user, "change", asset):
+            raise PermissionDenied
+        return asset
+
+    @cached_property
+    def smart_tags(self):
+        return list(moderation.smart_tags_for(self.asset))
+
+    def get_page_title(self):
+        return _("Smart tags")
+
+    def get_page_subtitle(self):
+        return str(self.asset)
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": self.edit_url, "label": str(self.asset)},
+            {"url": "", "label": _("Smart tags")},
+        ]
+
+    @cached_property
+    def edit_url(self):
+        return self.kind.edit_url(self.asset.pk)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "smart_tags": self.smart_tags}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            asset=self.asset,
+            edit_url=self.edit_url,
+            decided=[tag for tag in self.smart_tags if tag.state != SmartTag.State.APPLIED],
+        )
+        return context
+
+    def form_invalid(self, form):
+        messages.error(self.request, _("The decisions could not be saved: choose Keep, Remove or Promote."))
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        made = {SmartTag.State.REMOVED: 0, SmartTag.State.PROMOTED: 0}
+        refused = []
+        for tag_id, state in form.decisions():
+            try:
+                if moderation.decide(self.asset, tag_id, state, self.request.user):
+                    made[state] += 1
+            except moderation.ModerationError as error:
+                refused.append(str(error))
+        for message in refused:
+            messages.error(self.request, message)
+        if refused and not any(made.values()):
+            return redirect(self.request.path)
+        messages.success(
+            self.request,
+            _("Smart tags of “%(asset)s” saved: %(removed)d removed, %(promoted)d promoted.")
+            % {
+                "asset": self.asset,
+                "removed": made[SmartTag.State.REMOVED],
+                "promoted": made[SmartTag.State.PROMOTED],
+            },
+        )
+        return redirect(self.request.path)

@@ -1,0 +1,294 @@
+"""The "Tag models" screens: list, create, edit (tags and their example images), train and delete."""
+
+from django.contrib.admin.utils import quote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, Subquery
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from wagtail.admin import messages
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
+from wagtail.admin.views import generic
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import Button
+from wagtail.images import get_image_model
+from wagtail.images.shortcuts import get_rendition_or_not_found
+from wagtail.log_actions import log
+
+from ...models import TagModel, TrainingVersion
+from ...training import service as training
+from ...training.guidelines import check_ready_to_train, errors_in
+from ..forms import TagModelForm
+from ..permissions import ANY_TAG_MODEL_ACTION, can_train, forbidden_on_denied, tag_model_permissions
+from . import versions
+
+THUMBNAIL_FILTER = "fill-120x120"
+
+
+class TrainingProgressColumn(Column):
+    """The latest training of each model: queued, training, succeeded or failed with its reason."""
+
+    cell_template_name = "wagtail_smarttags/tables/training_progress_cell.html"
+
+
+class TagModelIndexView(generic.IndexView):
+    any_permission_required = ANY_TAG_MODEL_ACTION
+    template_name = "wagtail_smarttags/tag_models/index.html"
+
+    def get_base_queryset(self):
+        latest = TrainingVersion.objects.filter(tag_model=OuterRef("pk")).order_by("-number")
+        return (
+            super()
+            .get_base_queryset()
+            .select_related("active_version")
+            .annotate(
+                tag_count=Count("tag_links", distinct=True),
+                latest_version_number=Subquery(latest.values("number")[:1]),
+                latest_version_status=Subquery(latest.values("status")[:1]),
+                latest_version_error=Subquery(latest.values("error")[:1]),
+            )
+        )
+
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if can_train(self.request.user):
+            buttons.append(
+                Button(_("Train"), url=reverse("tagmodel:train", args=[quote(instance.pk)]), icon_name="cogs")
+            )
+            buttons.append(
+                Button(_("Versions"), url=reverse("tagmodel:versions", args=[quote(instance.pk)]), icon_name="history")
+            )
+        return buttons
+
+    def get_context_data(self, *args, **kwargs):
+        context = super().get_context_data(*args, **kwargs)
+        # The list refreshes itself while a training is queued or running, to show its outcome.
+        context["training_in_progress"] = any(
+            row.latest_version_status in (TrainingVersion.Status.QUEUED, TrainingVersion.Status.RUNNING)
+            for row in context["object_list"]
+        )
+        return context
+
+
+class TagModelFormMixin:
+    """Shared by the create and edit views: the form with thumbnails, guideline warnings and training."""
+
+    template_name = "wagtail_smarttags/tag_models/form.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        context["tag_sections"] = self.tag_sections(form)
+        context["image_chooser_url"] = reverse("wagtailimages_chooser:choose")
+        context["can_train"] = can_train(self.request.user)
+        context["media"] += form.media
+        return context
+
+    def tag_sections(self, form):
+        """One section per tag of the model: its chosen images as thumbnails, and its field's errors."""
+        images = get_image_model().objects.in_bulk
+        sections = []
+        for tag, field_name in form.example_fields.items():
+            bound = form[field_name]
+            if form.is_bound:
+                ids = [value for value in form.data.getlist(form.add_prefix(field_name)) if str(value).isdigit()]
+            else:
+                ids = [str(value) for value in bound.initial]
+            chosen = images([int(value) for value in ids])
+            sections.append(
+                {
+                    "tag": tag,
+                    "field_name": form.add_prefix(field_name),
+                    "errors": bound.errors,
+                    "images": [
+                        {"image": chosen[int(value)], "thumbnail": self.thumbnail(chosen[int(value)])}
+                        for value in ids
+                        if int(value) in chosen
+                    ],
+                }
+            )
+        return sections
+
+    def thumbnail(self, image):
+        return get_rendition_or_not_found(image, THUMBNAIL_FILTER)
+
+    def get_success_buttons(self):
+        # Success leads to the edit screen already: an "Edit" button would go nowhere new.
+        return []
+
+    def show_guideline_warnings(self, form):
+        for message in form.warnings():
+            messages.warning(self.request, str(message))
+
+
+class TagModelCreateView(TagModelFormMixin, generic.CreateView):
+    success_message = _("Tag model “%(object)s” created. Now add example images to each of its tags.")
+
+    def save_instance(self):
+        tag_model = self.form.save()
+        log(tag_model, training.LOG_CREATE, user=self.request.user)
+        self.show_guideline_warnings(self.form)
+        return tag_model
+
+    def get_success_url(self):
+        return reverse(self.edit_url_name, args=[quote(self.object.pk)])
+
+
+class TagModelEditView(TagModelFormMixin, generic.EditView):
+    actions = ["edit", "train"]
+
+    def save_instance(self):
+        tag_model = self.form.save()
+        log(tag_model, "wagtail.edit", user=self.request.user)
+        self.show_guideline_warnings(self.form)
+        return tag_model
+
+    def save_action(self):
+        if self.action != "train":
+            return super().save_action()
+        messages.success(self.request, self.get_success_message())
+        return start_training(self.request, self.object)
+
+    def get_success_url(self):
+        return reverse(self.edit_url_name, args=[quote(self.object.pk)])
+
+
+class TagModelDeleteView(generic.DeleteView):
+    success_message = _(
+        "Tag model “%(object)s” deleted, with its versions and the smart tags it gave; editors' decisions on them "
+        "stay."
+    )
+
+    def delete_action(self):
+        training.delete_tag_model(self.object, user=self.request.user)
+
+
+def start_training(request, tag_model):
+    """Queue a training if the guidelines allow it, and tell the editor what happens next."""
+    if not can_train(request.user):
+        messages.error(request, _("You may edit tag models but not train them: ask someone who may."))
+        return redirect("tagmodel:edit", quote(tag_model.pk))
+    problems = check_ready_to_train(tag_model)
+    blocking = errors_in(problems)
+    if blocking:
+        for message in blocking:
+            messages.error(request, str(message))
+        return redirect("tagmodel:edit", quote(tag_model.pk))
+    for message in problems:
+        messages.warning(request, str(message))
+    version = training.train_tag_model(tag_model, user=request.user)
+    messages.success(
+        request,
+        _(
+            "Training of “%(model)s” started in the background as version %(version)s. "
+            "This list shows its progress; it becomes Trained when the worker is done."
+        )
+        % {"model": tag_model.title, "version": version.number},
+    )
+    return redirect("tagmodel:index")
+
+
+class TrainView(WagtailAdminTemplateMixin, TemplateView):
+    """Show what the guidelines say about a tag model as it is saved now, then train it on POST."""
+
+    template_name = "wagtail_smarttags/tag_models/train.html"
+    header_icon = "tag"
+    page_title = _("Train")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not can_train(request.user):
+            raise PermissionDenied
+        self.tag_model = get_object_or_404(TagModel, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_subtitle(self):
+        return self.tag_model.title
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("tagmodel:index"), "label": _("Tag models")},
+            {"url": "", "label": self.tag_model.title},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        problems = check_ready_to_train(self.tag_model)
+        context.update(
+            tag_model=self.tag_model,
+            errors=errors_in(problems),
+            warnings=[message for message in problems if not message.is_error],
+        )
+        return context
+
+    def post(self, request, pk):
+        return start_training(request, self.tag_model)
+
+
+class TagModelViewSet(ModelViewSet):
+    model = TagModel
+    icon = "tag"
+    menu_label = _("Tag models")
+    name = "tagmodel"
+    url_prefix = "smart-tags/models"
+    form_fields = ["title", "description", "tags"]
+    copy_view_enabled = False
+    add_to_reference_index = False
+    index_view_class = TagModelIndexView
+    add_view_class = TagModelCreateView
+    edit_view_class = TagModelEditView
+    delete_view_class = TagModelDeleteView
+    search_fields = ["title", "description"]
+    search_backend_name = None
+    list_display = [
+        "title",
+        StatusTagColumn("get_status_display", label=_("Status"), sort_key="status"),
+        TrainingProgressColumn("latest_version_status", label=_("Last training")),
+        Column("tag_count", label=_("Tags")),
+        DateColumn("last_trained_at", label=_("Last trained"), sort_key="last_trained_at"),
+    ]
+    list_filter = ["status"]
+
+    def get_form_class(self, for_update=False):
+        return TagModelForm
+
+    def get_permissions_to_register(self):
+        return tag_model_permissions()
+
+    @cached_property
+    def menu_item_class(self):
+        from wagtail.admin.menu import MenuItem
+
+        from ..permissions import can_see_tag_models
+
+        class TagModelsMenuItem(MenuItem):
+            def is_shown(self, request):
+                return can_see_tag_models(request.user)
+
+        return TagModelsMenuItem
+
+    def get_urlpatterns(self):
+        urlpatterns = [
+            *(pattern for pattern in super().get_urlpatterns() if pattern.name != "usage"),
+            path("train/<int:pk>/", TrainView.as_view(), name="train"),
+            path("versions/<int:pk>/", versions.VersionsView.as_view(), name="versions"),
+            path("versions/<int:pk>/rollback/<int:version_id>/", versions.RollbackView.as_view(), name="rollback"),
+        ]
+        # Every URL answers 403 to users without the permission it needs.
+        for pattern in urlpatterns:
+            pattern.callback = forbidden_on_denied(pattern.callback)
+        return urlpatterns
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(usage_url_name=None, **kwargs)
+
+
+class SmartTagsMenu(ViewSetGroup):
+    menu_label = _("Smart tags")
+    menu_icon = "tag"
+    menu_order = 250
+    items = [TagModelViewSet]

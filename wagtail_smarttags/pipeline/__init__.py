@@ -1,0 +1,1 @@
+"""The tagging pipeline and what it is made of, with the asset kinds it tags (``pipeline.kinds``)."""

@@ -1,0 +1,88 @@
+"""What differs by asset kind: how the pipeline finds, reads and decodes an image, a document or a video.
+
+The pipeline (``pipeline.tagging``) is the same for every kind: read the file (I/O, in the worker's
+main thread), decode it (CPU, in a second thread, with no database access), then embed, decide,
+write and record. A kind fills in the first two steps and says where its assets live in the admin.
+"""
+
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.urls import reverse
+
+
+@dataclass
+class Reading:
+    """What reading one asset's file gave: its hash, and what the decode step needs."""
+
+    file_hash: str
+    #: Bytes or a stored file, handed to :meth:`AssetKind.decode`; None once decoded.
+    payload: object = None
+    #: Bytes this reading holds in memory, counted against a batch's ``BATCH_MAX_BYTES``.
+    size: int = 0
+
+
+@dataclass
+class DecodeContext:
+    """Everything :meth:`AssetKind.decode` may need, read from settings and the database beforehand."""
+
+    target_size: int = 0
+    max_pixels: int = 0
+    options: dict = field(default_factory=dict)
+
+
+class AssetKind:
+    """One kind of asset. Subclasses set the attributes and implement :meth:`get_model`, :meth:`read`
+    and :meth:`decode`."""
+
+    #: The key used in URLs, commands and settings: "image", "document", "video".
+    name = ""
+    #: The app (its module path) that must be installed for this kind to exist.
+    app_name = ""
+    #: URL name of the asset's edit view in the Wagtail admin.
+    edit_url_name = ""
+    #: Tagged from embeddings: such assets are re-tagged when a tag model is (re)trained or rolled back.
+    visual = False
+    #: For kinds that are not visual: the ``SmartTag.Source`` of the labels :meth:`decode` returns.
+    source = None
+    #: Visual kinds: an asset is several images (a video's frames), decided together, not one vector.
+    frames = False
+    #: Assets read, decoded and written together.
+    batch_size = 16
+
+    def is_installed(self):
+        return apps.is_installed(self.app_name)
+
+    def get_model(self):
+        raise NotImplementedError
+
+    def edit_url(self, object_id):
+        return reverse(self.edit_url_name, args=(object_id,))
+
+    def bulk_action_base(self):
+        """The Wagtail bulk-action class of this kind's listing, or None if its listing has no bulk actions."""
+        return None
+
+    def skip_reason(self, asset):
+        """A message if the asset holds nothing this kind can tag (an audio file); it is skipped, not failed."""
+        return ""
+
+    def read(self, asset):
+        """Return a :class:`Reading`. I/O only, no decoding; raises ``UnreadableAssetError``."""
+        raise NotImplementedError
+
+    def decode_context(self, backbone):
+        """A :class:`DecodeContext` for a batch, built in the main thread (it may query the database)."""
+        from ...conf import get_setting
+
+        return DecodeContext(
+            target_size=max(get_setting("DECODE_SIZE"), backbone.input_size if backbone else 0),
+            max_pixels=get_setting("MAX_IMAGE_PIXELS"),
+        )
+
+    def decode(self, reading, context):
+        """Visual kinds: a list of RGB images (one, or a video's frames). Others: ``[(label, confidence)]``.
+
+        Runs in the decoding thread: no database access. Raises ``UnreadableAssetError``.
+        """
+        raise NotImplementedError

@@ -1,0 +1,167 @@
+"""Make assets' smart tags match what a tag model, the backbone or a text says, changing only what differs.
+
+Smart-tag rows are stable: a re-tag updates a row in place when its tag stays, inserts a row for a
+new tag and deletes one for a tag no longer given. A row an editor decided on (removed, promoted)
+is that (asset, tag)'s decision for good: no writer changes its state or deletes it, and since a
+smart tag is unique per (asset, tag), no source can apply that tag to the asset again.
+"""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from taggit.models import Tag
+
+from ..models import SmartTag, TagModel
+from .sql import insert_smart_tags, update_smart_tags
+
+# Confidences closer than this are the same: a retrain on the same examples changes nothing else.
+CONFIDENCE_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who writes: a source, and for a trained tag model, which model and version.
+
+    ``replaces`` are the tag ids on which this writer's decision counts over generic tags (a trained
+    model's own tags): applied generic rows on them are taken over or deleted.
+    """
+
+    source: str
+    tag_model_id: int | None = None
+    version_id: int | None = None
+    replaces: frozenset = frozenset()
+
+    def owns(self, source, tag_model_id, tag_id):
+        if source == SmartTag.Source.GENERIC and tag_id in self.replaces:
+            return True
+        if source != self.source:
+            return False
+        return self.source != SmartTag.Source.TRAINED or tag_model_id == self.tag_model_id
+
+
+def sync_smart_tags(content_type_id, wanted, writer):
+    """Make the applied smart tags that ``writer`` owns on each asset match ``wanted``.
+
+    ``wanted`` is ``{object id: {tag id: confidence}}`` and lists every asset written, with an empty
+    dict for an asset that should have none of this writer's tags. A tag another source applied
+    to the asset is left as it is. Returns the number of rows inserted, updated and deleted.
+    """
+    if not wanted:
+        return 0
+    existing = SmartTag.objects.filter(content_type_id=content_type_id, object_id__in=list(wanted)).values_list(
+        "pk", "object_id", "tag_id", "state", "source", "tag_model_id", "version_id", "confidence"
+    )
+    updates, deletes, versions_seen, present = [], [], [], set()
+    for pk, object_id, tag_id, state, source, tag_model_id, version_id, confidence in existing.iterator(
+        chunk_size=5000
+    ):
+        present.add((object_id, tag_id))
+        want = wanted[object_id].get(tag_id)
+        if state != SmartTag.State.APPLIED:
+            # The editor's decision stands; only the record of which version last saw it changes.
+            if want is not None and writer.version_id and tag_model_id == writer.tag_model_id:
+                if version_id != writer.version_id:
+                    versions_seen.append(pk)
+            continue
+        if not writer.owns(source, tag_model_id, tag_id):
+            continue
+        if want is None:
+            deletes.append(pk)
+        elif (
+            abs(confidence - want) > CONFIDENCE_TOLERANCE
+            or source != writer.source
+            or tag_model_id != writer.tag_model_id
+            or version_id != writer.version_id
+        ):
+            updates.append((pk, want))
+    inserts = [
+        (object_id, tag_id, confidence)
+        for object_id, tags in wanted.items()
+        for tag_id, confidence in tags.items()
+        if (object_id, tag_id) not in present
+    ]
+    if deletes:
+        for start in range(0, len(deletes), 5000):
+            SmartTag.objects.filter(pk__in=deletes[start : start + 5000], state=SmartTag.State.APPLIED).delete()
+    fields = {"source": writer.source, "tag_model_id": writer.tag_model_id, "version_id": writer.version_id}
+    update_smart_tags(updates, **fields)
+    insert_smart_tags(content_type_id, inserts, **fields)
+    if versions_seen:
+        for start in range(0, len(versions_seen), 5000):
+            SmartTag.objects.filter(pk__in=versions_seen[start : start + 5000]).update(version_id=writer.version_id)
+    return len(inserts) + len(updates) + len(deletes)
+
+
+def write_trained_tags(tag_model, version, content_type_id, decisions):
+    """Make each asset's smart tags from ``tag_model`` match ``decisions``.
+
+    ``decisions`` maps object id to ``(tag id, confidence)`` or ``None``. The write is skipped (and
+    False returned) if the version stopped being active meanwhile, so an asset always ends with
+    the tags of exactly one version of each model.
+    """
+    with transaction.atomic():
+        current = TagModel.objects.select_for_update().filter(pk=tag_model.pk).values_list("active_version", flat=True)
+        if list(current) != [version.pk]:
+            return False
+        model_tags = frozenset(tag_model.tag_links.values_list("tag_id", flat=True))
+        writer = Writer(SmartTag.Source.TRAINED, tag_model.pk, version.pk, replaces=model_tags)
+        wanted = {
+            object_id: ({decision[0]: clamp(decision[1])} if decision else {})
+            for object_id, decision in decisions.items()
+        }
+        sync_smart_tags(content_type_id, wanted, writer)
+    return True
+
+
+def write_source_tags(content_type_id, source, labels):
+    """Make assets' applied smart tags from ``source`` (keywords, generic) match ``labels``.
+
+    ``labels`` is ``{object id: [(tag name, confidence), ...]}``; names are matched to taggit tags
+    case-insensitively, or become new ones.
+    """
+    tag_ids = tag_ids_named({name for pairs in labels.values() for name, _ in pairs})
+    wanted = {}
+    for object_id, pairs in labels.items():
+        wanted[object_id] = {}
+        for name, confidence in pairs:
+            tag_id = tag_ids.get(normalise(name).lower())
+            if tag_id is not None:
+                wanted[object_id].setdefault(tag_id, clamp(confidence))
+    with transaction.atomic():
+        sync_smart_tags(content_type_id, wanted, Writer(source))
+
+
+def normalise(name):
+    return name.strip()[: Tag._meta.get_field("name").max_length]
+
+
+def tag_ids_named(names):
+    """``{lower-cased name: tag id}`` for ``names``, creating the taggit tags that do not exist yet."""
+    lowered = {normalise(name).lower(): normalise(name) for name in names if normalise(name)}
+    found = dict(
+        Tag.objects.annotate(lowered=Lower("name")).filter(lowered__in=list(lowered)).values_list("lowered", "pk")
+    )
+    for low, name in lowered.items():
+        if low not in found:
+            found[low] = tag_named(name).pk
+    return found
+
+
+def tag_named(name):
+    """The taggit tag called ``name`` (any case), created if there is none."""
+    name = normalise(name)
+    for _ in range(2):
+        tag = Tag.objects.filter(name__iexact=name).first()
+        if tag is not None:
+            return tag
+        try:
+            with transaction.atomic():
+                return Tag.objects.create(name=name)
+        except IntegrityError:
+            continue  # another worker created it meanwhile
+    return Tag.objects.get(name__iexact=name)
+
+
+def clamp(confidence):
+    return min(1.0, max(0.0, float(confidence)))

@@ -1,0 +1,202 @@
+"""Train tag models from their example images, as versions that can be activated and rolled back."""
+
+import logging
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from ..conf import get_setting
+from ..ml.classifiers import classifier_to_arrays, train_classifier
+from ..ml.errors import SmartTagsError
+from ..models import TagModel, TrainingExample, TrainingVersion
+from ..pipeline.kinds import IMAGE, get_asset_kind
+from ..pipeline.loading import get_backbone
+from ..pipeline.tagging import embed_assets
+from ..queue import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+
+TRAIN_TASK = "wagtail_smarttags.tasks.train_version"
+RETAG_TASK = "wagtail_smarttags.tasks.retag_with_tag_model"
+
+
+class TagTrainingStatus:
+    TRAINED = "trained"
+    PARTIALLY_TRAINED = "partially trained"
+    NOT_TRAINED = "not trained"
+
+
+def request_training(tag_model, user=None, run_now=False):
+    """Create a queued version of ``tag_model`` and train it in the worker (or now, if ``run_now``)."""
+    with transaction.atomic():
+        TagModel.objects.select_for_update().filter(pk=tag_model.pk).update(
+            status=TagModel.Status.PENDING, status_message=""
+        )
+        number = (tag_model.versions.aggregate(last=Max("number"))["last"] or 0) + 1
+        version = TrainingVersion.objects.create(tag_model=tag_model, number=number, created_by=user)
+        if not run_now:
+            enqueue_on_commit(TRAIN_TASK, version.pk)
+    if run_now:
+        train_version(version.pk)
+        version.refresh_from_db()
+    tag_model.refresh_from_db()
+    return version
+
+
+def train_version(version_id):
+    """Train one queued version. Safe to run again after a crash: it starts from the examples each time."""
+    version = TrainingVersion.objects.select_related("tag_model").filter(pk=version_id).first()
+    if version is None or version.status == TrainingVersion.Status.SUCCEEDED:
+        return version
+    tag_model = version.tag_model
+    TrainingVersion.objects.filter(pk=version.pk).update(status=TrainingVersion.Status.RUNNING, error="")
+    try:
+        backbone = get_backbone()
+        embeddings, labels, metrics = collect_examples(tag_model, backbone)
+        classifier, tag_metrics = train_classifier(embeddings, labels, **classifier_settings())
+    except (SmartTagsError, ValueError) as error:
+        _fail(version, str(error))
+        return version
+    except Exception as error:
+        logger.exception("Training %s failed", version)
+        _fail(version, f"Unexpected error while training: {type(error).__name__}: {error}")
+        return version
+    for tag_id, result in tag_metrics.items():
+        metrics["tags"][tag_id].update(result.as_dict())
+    version.set_parameters(classifier_to_arrays(classifier))
+    version.metrics = metrics
+    version.backbone_id = backbone.id
+    version.status = TrainingVersion.Status.SUCCEEDED
+    version.error = ""
+    version.finished_at = timezone.now()
+    with transaction.atomic():
+        version.save()
+        activate_version(version)
+    return version
+
+
+def activate_version(version):
+    """Make ``version`` the one that tags assets, and re-tag the library with it from cached embeddings."""
+    tag_model = version.tag_model
+    with transaction.atomic():
+        TagModel.objects.select_for_update().filter(pk=tag_model.pk).update(
+            active_version=version,
+            status=TagModel.Status.TRAINED,
+            status_message="",
+            last_trained_at=version.finished_at or timezone.now(),
+        )
+        enqueue_on_commit(RETAG_TASK, tag_model.pk)
+
+
+def collect_examples(tag_model, backbone):
+    """Embed the model's examples. Returns ``(embeddings, labels, metrics)``; labels are tag ids as strings."""
+    import numpy as np
+
+    minimum = get_setting("MIN_EXAMPLES_PER_TAG")
+    tags = list(tag_model.tags.order_by("name"))
+    examples = list(TrainingExample.objects.filter(tag_model=tag_model).select_related("image"))
+    vectors, errors = embed_assets(get_asset_kind(IMAGE), [example.image_id for example in examples])
+    metrics = {"tags": {}, "skipped_examples": [], "backbone": backbone.id}
+    counts = {tag.pk: 0 for tag in tags}
+    embeddings, labels = [], []
+    for example in examples:
+        if example.tag_id not in counts:
+            continue  # The tag was taken out of the model after the example was chosen.
+        if example.image_id not in vectors:
+            error = errors.get(example.image_id, "The image could not be read.")
+            metrics["skipped_examples"].append({"image": example.image_id, "error": error})
+            continue
+        counts[example.tag_id] += 1
+        embeddings.append(vectors[example.image_id])
+        labels.append(str(example.tag_id))
+    for tag in tags:
+        count = counts[tag.pk]
+        metrics["tags"][str(tag.pk)] = {
+            "name": tag.name,
+            "examples": count,
+            "status": tag_training_status(count, minimum),
+        }
+    usable = [tag for tag in tags if counts[tag.pk]]
+    if len(usable) < 2:
+        raise ValueError(
+            "A tag model needs example images for at least two tags; "
+            f"{len(usable)} of its {len(tags)} tags have usable examples."
+        )
+    return np.stack(embeddings), labels, metrics
+
+
+def classifier_settings():
+    """``{"backend": ..., "options": ...}`` for :func:`~wagtail_smarttags.ml.classifiers.train_classifier`."""
+    config = get_setting("CLASSIFIER")
+    options = {"folds": get_setting("CROSS_VALIDATION_FOLDS"), **(config.get("OPTIONS") or {})}
+    return {"backend": config["BACKEND"], "options": options}
+
+
+def tag_training_status(example_count, minimum):
+    if example_count >= minimum:
+        return TagTrainingStatus.TRAINED
+    if example_count > 0:
+        return TagTrainingStatus.PARTIALLY_TRAINED
+    return TagTrainingStatus.NOT_TRAINED
+
+
+def _fail(version, message):
+    with transaction.atomic():
+        TrainingVersion.objects.filter(pk=version.pk).update(
+            status=TrainingVersion.Status.FAILED, error=message, finished_at=timezone.now()
+        )
+        TagModel.objects.filter(pk=version.tag_model_id).update(
+            status=TagModel.Status.FAILED, status_message=message
+        )
+    version.refresh_from_db()
+
+
+# Audit log actions of the training admin, registered with Wagtail in wagtail_hooks.py.
+LOG_CREATE = "wagtail_smarttags.tag_model.create"
+LOG_TRAIN = "wagtail_smarttags.tag_model.train"
+LOG_ROLLBACK = "wagtail_smarttags.tag_model.rollback"
+LOG_DELETE = "wagtail_smarttags.tag_model.delete"
+
+
+def train_tag_model(tag_model, user=None):
+    """Queue a training of ``tag_model`` for ``user`` and record it in the audit log."""
+    from wagtail.log_actions import log
+
+    version = request_training(tag_model, user)
+    log(tag_model, LOG_TRAIN, user=user, data={"version": version.number})
+    return version
+
+
+def rollback_to(version, user=None):
+    """Make an earlier, successful ``version`` the active one again, and record who did it.
+
+    The library is re-tagged from cached embeddings; smart tags editors removed or promoted keep
+    their state (see ``pipeline.writing``).
+    """
+    from wagtail.log_actions import log
+
+    if version.status != TrainingVersion.Status.SUCCEEDED or not version.parameters:
+        raise ValueError(f"Version {version.number} of {version.tag_model} did not train successfully.")
+    previous = version.tag_model.active_version
+    activate_version(version)
+    version.tag_model.refresh_from_db()
+    log(
+        version.tag_model,
+        LOG_ROLLBACK,
+        user=user,
+        data={"version": version.number, "previous_version": previous.number if previous else None},
+    )
+    return version
+
+
+def delete_tag_model(tag_model, user=None):
+    """Delete ``tag_model`` with its examples, versions and applied smart tags, after logging it.
+
+    Smart tags that editors removed or promoted stay, as decisions on their (asset, tag).
+    """
+    from wagtail.log_actions import log
+
+    with transaction.atomic():
+        log(tag_model, LOG_DELETE, user=user)
+        tag_model.delete()
