@@ -167,6 +167,7 @@ class SmartTag(AssetReference):
     tag_model = models.ForeignKey(
         TagModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="smart_tags"
     )
+    # The version that made this decision; later versions that decide the same leave it as it is.
     version = models.ForeignKey(
         TrainingVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="smart_tags"
     )

@@ -6,7 +6,7 @@ from django.urls import reverse
 from taggit.models import Tag
 from wagtail.models import ModelLogEntry
 
-from wagtail_smarttags.models import SmartTag, TagModel, TagModelTag, TrainingExample, TrainingVersion
+from wagtail_smarttags.models import SmartTag, TaggingState, TagModel, TagModelTag, TrainingExample, TrainingVersion
 from wagtail_smarttags.training import service as training
 
 from ..datasets import clothing_images
@@ -319,8 +319,12 @@ def test_rollback_reactivates_an_earlier_version_and_keeps_editor_decisions(
     assert trained_twice.status == TagModel.Status.TRAINED
     removed.refresh_from_db()
     promoted.refresh_from_db()
-    assert removed.state == SmartTag.State.REMOVED and removed.version == first
-    assert promoted.state == SmartTag.State.PROMOTED and promoted.version == first
+    # A decision keeps the version whose suggestion the editor decided on; the state records the rollback.
+    second = trained_twice.versions.get(number=2)
+    assert removed.state == SmartTag.State.REMOVED and removed.version == second
+    assert promoted.state == SmartTag.State.PROMOTED and promoted.version == second
+    states = TaggingState.objects.filter(content_type=content_type, object_id__in=[image.pk, promoted_image.pk])
+    assert [state.model_versions for state in states] == [{str(trained_twice.pk): first.pk}] * 2
     entry = ModelLogEntry.objects.get(object_id=str(trained_twice.pk), action=training.LOG_ROLLBACK)
     assert entry.data == {"version": 1, "previous_version": 2}
 

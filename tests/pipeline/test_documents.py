@@ -9,6 +9,7 @@ from wagtail_smarttags.tasks import tag_asset
 
 from ..datasets import KEYPHRASES, require
 from ..factories import create_document
+from ..helpers import smart_tags_of, state_of, uploaded
 
 pytestmark = pytest.mark.django_db
 
@@ -21,27 +22,14 @@ def abstract():
     return path.read_text(encoding="utf-8"), (root / "keys" / f"{path.stem}.key").read_text(encoding="utf-8")
 
 
-def upload(capture, data, name):
-    with capture(execute=True):
-        return create_document(data, name)
 
-
-def smart_tags(document):
-    return SmartTag.objects.filter(
-        content_type=ContentType.objects.get_for_model(document), object_id=document.pk
-    ).select_related("tag")
-
-
-def state_of(document):
-    content_type = ContentType.objects.get_for_model(document)
-    return TaggingState.objects.get(content_type=content_type, object_id=document.pk)
 
 
 def test_a_text_document_gets_keywords_that_occur_in_it(abstract, django_capture_on_commit_callbacks, settings):
     text, _ = abstract
-    document = upload(django_capture_on_commit_callbacks, text.encode("utf-8"), "abstract.txt")
+    document = uploaded(django_capture_on_commit_callbacks, create_document, text.encode("utf-8"), "abstract.txt")
     assert state_of(document).status == TaggingState.Status.DONE, state_of(document).error
-    tags = list(smart_tags(document))
+    tags = list(smart_tags_of(document))
     assert 1 <= len(tags) <= settings.WAGTAIL_SMARTTAGS.get("TEXT_KEYWORDS", 5)
     lowered = text.lower()
     for smart_tag in tags:
@@ -54,20 +42,20 @@ def test_keywords_prefer_existing_taxonomy_tags(abstract, django_capture_on_comm
     text, gold = abstract
     gold_phrase = next(line.strip() for line in gold.splitlines() if line.strip().lower() in text.lower())
     existing = Tag.objects.create(name=gold_phrase.title())
-    document = upload(django_capture_on_commit_callbacks, text.encode("utf-8"), "abstract.txt")
-    names = [t.tag.name for t in smart_tags(document)]
+    document = uploaded(django_capture_on_commit_callbacks, create_document, text.encode("utf-8"), "abstract.txt")
+    names = [t.tag.name for t in smart_tags_of(document)]
     assert existing.name in names
     assert Tag.objects.filter(name__iexact=gold_phrase).count() == 1
 
 
 def test_removed_keywords_stay_removed_after_retagging(abstract, django_capture_on_commit_callbacks):
     text, _ = abstract
-    document = upload(django_capture_on_commit_callbacks, text.encode("utf-8"), "abstract.txt")
-    first = smart_tags(document).first()
+    document = uploaded(django_capture_on_commit_callbacks, create_document, text.encode("utf-8"), "abstract.txt")
+    first = smart_tags_of(document).first()
     first.state = SmartTag.State.REMOVED
     first.save()
     tag_asset(ContentType.objects.get_for_model(document).pk, document.pk)
-    assert smart_tags(document).get(tag=first.tag).state == SmartTag.State.REMOVED
+    assert smart_tags_of(document).get(tag=first.tag).state == SmartTag.State.REMOVED
 
 
 @pytest.mark.parametrize(
@@ -75,8 +63,8 @@ def test_removed_keywords_stay_removed_after_retagging(abstract, django_capture_
     [("empty.txt", b""), ("binary.txt", bytes(range(256)) * 64), ("broken.pdf", b"%PDF-1.7\n1 0 obj << /Type")],
 )
 def test_bad_documents_fail_with_a_readable_error(django_capture_on_commit_callbacks, name, data):
-    document = upload(django_capture_on_commit_callbacks, data, name)
+    document = uploaded(django_capture_on_commit_callbacks, create_document, data, name)
     state = state_of(document)
     assert state.status == TaggingState.Status.FAILED
     assert state.error and "Unexpected error" not in state.error
-    assert not smart_tags(document).exists()
+    assert not smart_tags_of(document).exists()

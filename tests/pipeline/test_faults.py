@@ -16,6 +16,7 @@ from wagtail_smarttags.training.service import request_training
 
 from ..datasets import clothing_images
 from ..factories import create_image, create_tag_model
+from ..helpers import assert_tagged_by_active_version
 from ..workers import running_worker, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("pixel_backbone")]
@@ -77,10 +78,7 @@ def test_a_retrain_finishing_while_assets_are_tagged(garments):
     in_threads(tag_all, lambda: request_training(garments, run_now=True))
     garments.refresh_from_db()
     assert garments.active_version.number == 2
-    for image in images:
-        rows = applied_by_model(image, garments)
-        assert len(rows) <= 1
-        assert all(version == garments.active_version_id for _, version, _ in rows), (image.pk, rows)
+    assert_tagged_by_active_version(images, garments)
     assert sum(len(applied_by_model(image, garments)) for image in images) >= 6
 
 

@@ -19,6 +19,7 @@ from wagtail_smarttags.wagtail_hooks import moderation_url
 
 from ..datasets import clothing_images
 from ..factories import create_image, create_tag_model, solid_image_bytes
+from ..helpers import smart_tags_by_name, uploaded
 
 # (class folder, ImageNet label, validation photos whose top ImageNet class is that label at over 0.9).
 T_SHIRT = ("t-shirt", "T-shirt", (1, 4))
@@ -70,22 +71,12 @@ def test_the_default_backbone_labels_images_in_the_same_pass_it_embeds_them(back
 # Through the pipeline --------------------------------------------------------------------
 
 
-def smart_tags(asset, source=None):
-    rows = SmartTag.objects.filter(content_type=ContentType.objects.get_for_model(asset), object_id=asset.pk)
-    if source:
-        rows = rows.filter(source=source)
-    return {row.tag.name: row for row in rows.select_related("tag")}
-
-
-def upload(capture, path):
-    with capture(execute=True):
-        return create_image(path)
 
 
 @pytest.mark.django_db
 def test_uploads_get_generic_tags_without_any_training(django_capture_on_commit_callbacks):
-    image = upload(django_capture_on_commit_callbacks, unseen(T_SHIRT))
-    generic = smart_tags(image, SmartTag.Source.GENERIC)
+    image = uploaded(django_capture_on_commit_callbacks, create_image, unseen(T_SHIRT))
+    generic = smart_tags_by_name(image, SmartTag.Source.GENERIC)
     assert T_SHIRT[1] in generic
     assert all(0.3 <= row.confidence <= 1 and row.state == SmartTag.State.APPLIED for row in generic.values())
     assert len(generic) <= 3
@@ -97,11 +88,11 @@ def test_generic_tags_follow_their_own_threshold_and_cap(settings, django_captur
     settings.WAGTAIL_SMARTTAGS = {
         **settings.WAGTAIL_SMARTTAGS, "GENERIC_MIN_CONFIDENCE": 0.0, "GENERIC_MAX_TAGS": 5,
     }  # fmt: skip
-    image = upload(django_capture_on_commit_callbacks, unseen(JEANS))
-    assert len(smart_tags(image, SmartTag.Source.GENERIC)) == 5
+    image = uploaded(django_capture_on_commit_callbacks, create_image, unseen(JEANS))
+    assert len(smart_tags_by_name(image, SmartTag.Source.GENERIC)) == 5
     settings.WAGTAIL_SMARTTAGS = {**settings.WAGTAIL_SMARTTAGS, "GENERIC_MIN_CONFIDENCE": 0.99}
     run_cycle(everything=True)
-    assert smart_tags(image, SmartTag.Source.GENERIC) == {}
+    assert smart_tags_by_name(image, SmartTag.Source.GENERIC) == {}
 
 
 @pytest.mark.django_db
@@ -111,8 +102,8 @@ def test_switching_generic_tags_off_removes_them_but_keeps_editors_decisions(
     settings.WAGTAIL_SMARTTAGS = {
         **settings.WAGTAIL_SMARTTAGS, "GENERIC_MIN_CONFIDENCE": 0.0, "GENERIC_MAX_TAGS": 3,
     }  # fmt: skip
-    image = upload(django_capture_on_commit_callbacks, unseen(T_SHIRT))
-    generic = smart_tags(image, SmartTag.Source.GENERIC)
+    image = uploaded(django_capture_on_commit_callbacks, create_image, unseen(T_SHIRT))
+    generic = smart_tags_by_name(image, SmartTag.Source.GENERIC)
     assert len(generic) == 3
     promoted, removed, *_ = generic.values()
     SmartTag.objects.filter(pk=promoted.pk).update(state=SmartTag.State.PROMOTED)
@@ -120,7 +111,7 @@ def test_switching_generic_tags_off_removes_them_but_keeps_editors_decisions(
 
     settings.WAGTAIL_SMARTTAGS = {**settings.WAGTAIL_SMARTTAGS, "GENERIC_TAGS": False}
     run_cycle(everything=True)
-    left = smart_tags(image, SmartTag.Source.GENERIC)
+    left = smart_tags_by_name(image, SmartTag.Source.GENERIC)
     assert {name: row.state for name, row in left.items()} == {
         promoted.tag.name: SmartTag.State.PROMOTED,
         removed.tag.name: SmartTag.State.REMOVED,
@@ -128,13 +119,13 @@ def test_switching_generic_tags_off_removes_them_but_keeps_editors_decisions(
 
     settings.WAGTAIL_SMARTTAGS = {**settings.WAGTAIL_SMARTTAGS, "GENERIC_TAGS": True}
     run_cycle(everything=True)
-    assert smart_tags(image, SmartTag.Source.GENERIC)[removed.tag.name].state == SmartTag.State.REMOVED
+    assert smart_tags_by_name(image, SmartTag.Source.GENERIC)[removed.tag.name].state == SmartTag.State.REMOVED
 
 
 @pytest.mark.django_db
 def test_a_trained_model_decides_on_its_own_tags(django_capture_on_commit_callbacks):
-    image = upload(django_capture_on_commit_callbacks, unseen(T_SHIRT, which=1))
-    assert T_SHIRT[1] in smart_tags(image, SmartTag.Source.GENERIC)
+    image = uploaded(django_capture_on_commit_callbacks, create_image, unseen(T_SHIRT, which=1))
+    assert T_SHIRT[1] in smart_tags_by_name(image, SmartTag.Source.GENERIC)
 
     # A model whose tags carry the same names as ImageNet labels: from now on it alone decides them.
     examples = clothing_images("train", [T_SHIRT[0], JEANS[0], "shoes"], per_class=10)
@@ -144,10 +135,10 @@ def test_a_trained_model_decides_on_its_own_tags(django_capture_on_commit_callba
         request_training(tag_model)
     model_tags = {T_SHIRT[1].lower(), JEANS[1].lower(), "shoes"}
 
-    for asset in [image, upload(django_capture_on_commit_callbacks, unseen(JEANS, which=1))]:
-        generic = smart_tags(asset, SmartTag.Source.GENERIC)
+    for asset in [image, uploaded(django_capture_on_commit_callbacks, create_image, unseen(JEANS, which=1))]:
+        generic = smart_tags_by_name(asset, SmartTag.Source.GENERIC)
         assert not model_tags & {name.lower() for name in generic}, generic
-        trained = smart_tags(asset, SmartTag.Source.TRAINED)
+        trained = smart_tags_by_name(asset, SmartTag.Source.TRAINED)
         assert set(trained) <= {T_SHIRT[1], JEANS[1], "shoes"}
     assert TaggingState.objects.filter(status=TaggingState.Status.DONE).count() >= 2
 
@@ -155,7 +146,7 @@ def test_a_trained_model_decides_on_its_own_tags(django_capture_on_commit_callba
 @pytest.mark.django_db
 def test_the_moderation_screen_shows_generic_tags_apart(admin_client, settings, django_capture_on_commit_callbacks):
     settings.WAGTAIL_SMARTTAGS = {**settings.WAGTAIL_SMARTTAGS, "GENERIC_MIN_CONFIDENCE": 0.01}
-    image = upload(django_capture_on_commit_callbacks, unseen(T_SHIRT))
+    image = uploaded(django_capture_on_commit_callbacks, create_image, unseen(T_SHIRT))
     content_type = ContentType.objects.get_for_model(image)
     SmartTag.objects.create(
         content_type=content_type,
@@ -202,8 +193,8 @@ def test_open_clip_scores_the_sites_own_taxonomy(open_clip_backbone, django_capt
     taxonomy = {"harbour", "mountain", "portrait", "festival"}
     for name in taxonomy:
         Tag.objects.create(name=name)
-    image = upload(django_capture_on_commit_callbacks, solid_image_bytes((200, 40, 40)))
-    generic = smart_tags(image, SmartTag.Source.GENERIC)
+    image = uploaded(django_capture_on_commit_callbacks, create_image, solid_image_bytes((200, 40, 40)))
+    generic = smart_tags_by_name(image, SmartTag.Source.GENERIC)
     # Random weights choose arbitrarily, but only among the taxonomy, and with softmax confidences.
     assert len(generic) == 2 and set(generic) <= taxonomy
     assert 0 < sum(row.confidence for row in generic.values()) <= 1
@@ -215,8 +206,8 @@ def test_generic_labels_setting_limits_zero_shot_candidates(
 ):
     Tag.objects.create(name="unrelated")
     settings.WAGTAIL_SMARTTAGS = {**settings.WAGTAIL_SMARTTAGS, "GENERIC_LABELS": ["sea", "sky"]}
-    image = upload(django_capture_on_commit_callbacks, solid_image_bytes((40, 40, 200)))
-    assert set(smart_tags(image, SmartTag.Source.GENERIC)) == {"sea", "sky"}
+    image = uploaded(django_capture_on_commit_callbacks, create_image, solid_image_bytes((40, 40, 200)))
+    assert set(smart_tags_by_name(image, SmartTag.Source.GENERIC)) == {"sea", "sky"}
 
 
 # Ensembles ---------------------------------------------------------------------------------

@@ -15,12 +15,13 @@ from django.urls import reverse
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 
-from wagtail_smarttags.models import SmartTag, TaggingState
+from wagtail_smarttags.models import TaggingState
 from wagtail_smarttags.training.service import request_training
 
 from .. import badfiles
 from ..datasets import clothing_images
 from ..factories import create_tag_model, root_collection
+from ..helpers import smart_tags_of
 from ..videos import encode_audio, encode_video, grey_levels, long_video, with_unknown_codec
 
 pytestmark = pytest.mark.django_db
@@ -136,12 +137,7 @@ def stored_assets():
 
 
 def smart_tags(asset):
-    content_type = ContentType.objects.get_for_model(asset)
-    return sorted(
-        SmartTag.objects.filter(content_type=content_type, object_id=asset.pk).values_list(
-            "tag__name", "confidence", "state", "version"
-        )
-    )
+    return sorted(smart_tags_of(asset).values_list("tag__name", "confidence", "state", "version"))
 
 
 def test_hostile_uploads_never_crash_the_worker_or_touch_other_assets(

@@ -11,6 +11,7 @@ from wagtail_smarttags.models import SmartTag, TaggingState
 
 from ..datasets import clothing_images
 from ..factories import create_image, solid_image_bytes
+from ..helpers import state_of
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +21,6 @@ def no_worker(monkeypatch):
     """The ORM broker as in production: tasks wait in the queue until a worker takes them."""
     monkeypatch.setattr(Conf, "SYNC", False)
     monkeypatch.setattr(Conf, "ORM", "default")
-
-
-def state_of(image):
-    return TaggingState.objects.get(content_type=ContentType.objects.get_for_model(image), object_id=image.pk)
 
 
 def test_upload_without_a_worker_queues_the_asset_and_leaves_it_pending(no_worker, django_capture_on_commit_callbacks):

@@ -13,7 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from wagtail.images import get_image_model
 
 from wagtail_smarttags import moderation
-from wagtail_smarttags.models import SmartTag, TaggingState
+from wagtail_smarttags.models import SmartTag, TaggingState, TrainingExample
 from wagtail_smarttags.pipeline import tagging
 from wagtail_smarttags.pipeline.cycles import due_assets, run_cycle
 from wagtail_smarttags.pipeline.kinds import IMAGE, get_asset_kind
@@ -22,7 +22,14 @@ from wagtail_smarttags.wagtail_hooks import moderation_url
 
 from ..datasets import clothing_images
 from ..factories import create_image, create_tag_model
-from ..helpers import smart_tags_by_name, smart_tags_of, state_of
+from ..helpers import (
+    applied_trained_tags,
+    assert_tagged_by_active_version,
+    decision_of,
+    smart_tags_by_name,
+    smart_tags_of,
+    state_of,
+)
 from ..workers import running_python, running_worker, wait_until
 
 
@@ -52,15 +59,6 @@ def trained_rows(image):
     }
 
 
-def assert_tags_match_the_active_version(images, tag_model):
-    tag_model.refresh_from_db()
-    active = tag_model.active_version_id
-    for image in images:
-        rows = trained_rows(image)
-        assert all(version == active for _, version, _ in rows.values()), (image.pk, rows, active)
-        assert state_of(image).model_versions == {str(tag_model.pk): active}
-
-
 @pytest.mark.django_db
 def test_a_retrain_updates_smart_tags_in_place(garments, django_capture_on_commit_callbacks):
     images = unseen_photos(per_class=3)
@@ -70,11 +68,25 @@ def test_a_retrain_updates_smart_tags_in_place(garments, django_capture_on_commi
 
     with django_capture_on_commit_callbacks(execute=True):
         request_training(garments)  # the same examples: the same decisions, a new version
-    assert_tags_match_the_active_version(images, garments)
+    assert_tagged_by_active_version(images, garments)
+    assert {image.pk: trained_rows(image) for image in images} == before, (
+        "a retrain that decides the same leaves every row as it was, the version that made it included"
+    )
+
+    other_examples = clothing_images("train", ["hat", "shoes"], per_class=10, offset=10)
+    for truth, paths in other_examples.items():
+        tag = garments.tags.get(name=truth)
+        for path in paths:
+            TrainingExample.objects.create(tag_model=garments, tag=tag, image=create_image(path))
+    with django_capture_on_commit_callbacks(execute=True):
+        request_training(garments)  # more examples: other confidences
+    assert_tagged_by_active_version(images, garments)
     after = {image.pk: trained_rows(image) for image in images}
-    assert {pk: {name: row[0] for name, row in rows.items()} for pk, rows in after.items()} == {
-        pk: {name: row[0] for name, row in rows.items()} for pk, rows in before.items()
-    }, "a re-tag that changes nothing but the version keeps every row"
+    kept = [
+        (before[pk][name][0], rows[name][0]) for pk, rows in after.items() for name in rows if name in before[pk]
+    ]
+    assert kept and all(old == new for old, new in kept), "a tag that stays keeps its row, updated in place"
+    assert any(rows[name][1] == garments.active_version_id for rows in after.values() for name in rows)
 
 
 @pytest.mark.django_db
@@ -97,7 +109,7 @@ def test_a_retrain_landing_mid_batch_is_caught_up(garments, settings, monkeypatc
     monkeypatch.setattr(tagging, "write_trained_tags", write_then_retrain)
     run_cycle()
     assert landed
-    assert_tags_match_the_active_version(images, garments)
+    assert_tagged_by_active_version(images, garments)
     assert garments.active_version_id == second.pk
     assert not [ids for kind, _, ids in due_assets() if kind == IMAGE]
 
@@ -117,13 +129,12 @@ def test_retrains_in_this_process_while_another_runs_a_cycle(garments):
     garments.refresh_from_db()
     due = {object_id for kind, _, ids in due_assets() if kind == IMAGE for object_id in ids}
     for image in images:
-        state = state_of(image)
-        recorded = state.model_versions.get(str(garments.pk))
+        recorded = garments.versions.get(pk=state_of(image).model_versions[str(garments.pk)])
         # What a state records is what its tags are; if that is not the active version, a cycle lists it.
-        assert all(version == recorded for _, version, _ in trained_rows(image).values()), (image.pk, recorded)
-        assert recorded == garments.active_version_id or image.pk in due
+        assert applied_trained_tags(image, garments) == decision_of(recorded, image), (image.pk, recorded.number)
+        assert recorded.pk == garments.active_version_id or image.pk in due
     run_cycle()
-    assert_tags_match_the_active_version(images, garments)
+    assert_tagged_by_active_version(images, garments)
 
 
 # Moderation forms opened before a re-tag -------------------------------------------------------

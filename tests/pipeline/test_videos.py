@@ -4,7 +4,6 @@ import io
 
 import numpy as np
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from PIL import Image
 
@@ -16,6 +15,7 @@ from wagtail_smarttags.training.service import request_training
 
 from ..datasets import clothing_images
 from ..factories import create_tag_model
+from ..helpers import smart_tags_by_name, state_of
 from ..videos import (
     SUPPORTED,
     audio_with_cover_art,
@@ -124,15 +124,6 @@ def upload_media(capture, data, name, media_type="video"):
         return create_media(data, name, media_type=media_type)
 
 
-def smart_tags(asset, source=None):
-    rows = SmartTag.objects.filter(content_type=ContentType.objects.get_for_model(asset), object_id=asset.pk)
-    if source:
-        rows = rows.filter(source=source)
-    return {row.tag.name: row for row in rows.select_related("tag")}
-
-
-def state_of(asset):
-    return TaggingState.objects.get(content_type=ContentType.objects.get_for_model(asset), object_id=asset.pk)
 
 
 @pytest.mark.django_db
@@ -141,7 +132,7 @@ def test_an_uploaded_video_gets_the_trained_tag_of_what_it_shows(garments, djang
     shoes = upload_media(django_capture_on_commit_callbacks, photos_video("shoes", fmt="asf", codec="wmv2"), "s.wmv")
     for media, truth in ((hats, "hat"), (shoes, "shoes")):
         assert state_of(media).status == TaggingState.Status.DONE, state_of(media).error
-        trained = smart_tags(media, SmartTag.Source.TRAINED)
+        trained = smart_tags_by_name(media, SmartTag.Source.TRAINED)
         assert list(trained) == [truth]
         assert trained[truth].tag_model == garments and 0 < trained[truth].confidence <= 1
     # One cache row per video: a (frames, dimension) matrix and each frame's labels.
@@ -155,7 +146,7 @@ def test_retraining_retags_videos_from_cached_frames(garments, django_capture_on
     media.file.storage.delete(media.file.name)  # nothing can be decoded again
     SmartTag.objects.filter(source=SmartTag.Source.TRAINED).delete()
     assert retag_from_cache(garments.pk) >= 1
-    assert list(smart_tags(media, SmartTag.Source.TRAINED)) == ["pants"]
+    assert list(smart_tags_by_name(media, SmartTag.Source.TRAINED)) == ["pants"]
 
 
 @pytest.mark.django_db
@@ -166,13 +157,13 @@ def test_audio_media_are_skipped_with_a_reason(django_capture_on_commit_callback
     assert "audio file" in state_of(song).error
     assert state_of(silent_video).status == TaggingState.Status.SKIPPED
     assert "no pictures" in state_of(silent_video).error
-    assert not smart_tags(song) and not smart_tags(silent_video)
+    assert not smart_tags_by_name(song) and not smart_tags_by_name(silent_video)
 
 
 @pytest.mark.django_db
 def test_bad_videos_are_recorded_and_other_assets_keep_their_tags(garments, django_capture_on_commit_callbacks):
     good = upload_media(django_capture_on_commit_callbacks, photos_video("hat"), "good.mp4")
-    before = {name: row.confidence for name, row in smart_tags(good).items()}
+    before = {name: row.confidence for name, row in smart_tags_by_name(good).items()}
     bad = {
         "corrupt.mp4": b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40,
         "no-frames.mkv": encode_video([], fmt="matroska"),
@@ -184,11 +175,11 @@ def test_bad_videos_are_recorded_and_other_assets_keep_their_tags(garments, djan
         state = state_of(media)
         assert state.status == TaggingState.Status.FAILED, name
         assert state.error and "Traceback" not in state.error, name
-        assert not smart_tags(media)
+        assert not smart_tags_by_name(media)
     long_media = upload_media(django_capture_on_commit_callbacks, long_video()[0], "two-hours.mp4")
     assert state_of(long_media).status == TaggingState.Status.DONE
     assert EmbeddingCache.objects.get(file_hash=state_of(long_media).file_hash).array.shape[0] == 16
-    assert {name: row.confidence for name, row in smart_tags(good).items()} == before
+    assert {name: row.confidence for name, row in smart_tags_by_name(good).items()} == before
 
 
 @pytest.mark.django_db
@@ -199,7 +190,7 @@ def test_the_tagging_cycle_tags_existing_videos(garments, settings):
     out = io.StringIO()
     call_command("smarttags_tag", "--kind", "video", stdout=out, stderr=io.StringIO())
     assert state_of(media).status == TaggingState.Status.DONE
-    assert list(smart_tags(media, SmartTag.Source.TRAINED)) == ["shoes"]
+    assert list(smart_tags_by_name(media, SmartTag.Source.TRAINED)) == ["shoes"]
 
 
 @pytest.mark.django_db
@@ -225,7 +216,7 @@ def test_video_smart_tags_are_moderated_on_the_smart_tags_screen(
     assert moderation_url("video", 0) in edit_page and "wagtail_smarttags/moderation.js" in edit_page
 
     url = moderation_url("video", media.pk)
-    hat = smart_tags(media, SmartTag.Source.TRAINED)["hat"]
+    hat = smart_tags_by_name(media, SmartTag.Source.TRAINED)["hat"]
     assert "hat" in admin_client.get(url).content.decode()
     response = admin_client.post(url, {f"decision_{hat.tag_id}": SmartTag.State.PROMOTED})
     assert response.status_code == 302

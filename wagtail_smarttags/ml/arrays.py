@@ -1,5 +1,6 @@
 """Store NumPy arrays as plain data (the .npy format, never pickles)."""
 
+import functools
 import io
 
 import numpy as np
@@ -15,7 +16,8 @@ _NPY_MAGIC = b"\x93NUMPY\x01\x00"
 
 
 def decode_array(data):
-    data = bytes(data)
+    if not isinstance(data, bytes):
+        data = bytes(data)
     vector = _decode_float32_vector(data)
     return vector if vector is not None else np.load(io.BytesIO(data), allow_pickle=False)
 
@@ -27,18 +29,20 @@ def _decode_float32_vector(data):
     if not data.startswith(_NPY_MAGIC):
         return None
     header_length = int.from_bytes(data[8:10], "little")
-    header = data[10 : 10 + header_length]
+    length = _vector_length(data[10 : 10 + header_length])
+    if length is None or len(data) - 10 - header_length != 4 * length:
+        return None
+    return np.frombuffer(data, dtype="<f4", offset=10 + header_length)
+
+
+@functools.lru_cache(maxsize=64)
+def _vector_length(header):
+    """The length of a 1-D C-order float32 array from its .npy header, or None for any other array."""
     if b"'descr': '<f4'" not in header or b"'fortran_order': False" not in header:
         return None
     shape = header[header.find(b"'shape': (") + 10 : header.find(b")", header.find(b"'shape': ("))]
     parts = [part for part in shape.split(b",") if part.strip()]
-    if len(parts) != 1:
-        return None
-    length = int(parts[0])
-    payload = data[10 + header_length :]
-    if len(payload) != 4 * length:
-        return None
-    return np.frombuffer(payload, dtype="<f4")
+    return int(parts[0]) if len(parts) == 1 else None
 
 
 def encode_arrays(arrays):

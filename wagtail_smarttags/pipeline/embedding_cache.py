@@ -14,11 +14,15 @@ LABELS_KEPT = 10
 
 def cached_embeddings(file_hashes, backbone_id):
     """``{file_hash: vector}`` for the hashes already in the cache."""
-    rows = EmbeddingCache.objects.filter(file_hash__in=list(file_hashes), backbone_id=backbone_id)
+    from .sql import rows_where_in
+
+    rows = EmbeddingCache.objects.filter(backbone_id=backbone_id)
     binary_rows = _postgresql_binary_rows(rows, list(file_hashes), backbone_id)
-    if binary_rows is not None:
-        return {file_hash: decode_array(vector) for file_hash, vector in binary_rows}
-    return {file_hash: decode_array(vector) for file_hash, vector in rows.values_list("file_hash", "vector")}
+    if binary_rows is None:
+        binary_rows = rows_where_in(
+            EmbeddingCache, ["file_hash", "vector"], "file_hash", list(file_hashes), backbone_id=backbone_id
+        )
+    return {file_hash: decode_array(vector) for file_hash, vector in binary_rows}
 
 
 def _postgresql_binary_rows(queryset, file_hashes, backbone_id):

@@ -9,7 +9,10 @@ compared again after writing: a retrain or rollback that landed meanwhile is cau
 embeddings in memory, so an asset never keeps a stale version's tags.
 """
 
+import json
 import logging
+import queue
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.contenttypes.models import ContentType
+from django.db import connections, router
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -28,6 +32,7 @@ from .embedding_cache import LABELS_KEPT, cached_embeddings, cached_entries, sto
 from .generic import apply_generic_tags
 from .kinds import content_type_for, file_identity, get_asset_kinds, kind_for_model
 from .loading import active_tag_models, active_versions, classifier_for, get_backbone
+from .sql import rows_where_in
 from .writing import write_source_tags, write_trained_tags
 
 logger = logging.getLogger(__name__)
@@ -168,36 +173,87 @@ def retag_from_cache(tag_model_id, chunk_size=2000):
     """Apply a tag model's active version to every tagged image and video whose embedding is cached.
 
     Runs after a training or a rollback: the pipeline from its decide step, with the embeddings read
-    from the cache, so nothing is decoded or embedded again. Returns the number of assets decided.
+    from the cache, so nothing is decoded or embedded again. Outside a transaction (in the worker),
+    the next chunk is read and decided in a second thread, on its own connection, while this one
+    writes. Returns the number of assets decided.
     """
     tag_model = TagModel.objects.select_related("active_version").filter(pk=tag_model_id).first()
     version = tag_model.active_version if tag_model else None
     backbone = get_backbone()
     if version is None or version.backbone_id != backbone.id or not version.parameters:
         return 0
-    models = [(tag_model, version, classifier_for(version))]
+    classifier = classifier_for(version)
+
+    def decided_chunks():
+        for chunk in _cached_chunks(backbone, chunk_size):
+            yield {
+                content_type_id: (assets, decide(classifier, {oid: v for oid, (_, _, v) in assets.items()}))
+                for content_type_id, assets in chunk.items()
+            }
+
+    # Inside a transaction a second connection would not see what it has written: read in this thread.
+    in_transaction = connections[router.db_for_read(TaggingState)].in_atomic_block
+    applied = 0
+    for chunk in decided_chunks() if in_transaction else read_ahead(decided_chunks):
+        for content_type_id, (assets, decisions) in chunk.items():
+            if write_trained_tags(tag_model, version, content_type_id, decisions):
+                written = {str(tag_model.pk): version.pk}
+                _record_versions([(pk, versions) for pk, versions, _ in assets.values()], written)
+            applied += len(assets)
+    return applied
+
+
+def read_ahead(produce):
+    """The items of ``produce()``, made one ahead in a second thread with its own database connection."""
+    items, finished, stop = queue.Queue(maxsize=1), object(), threading.Event()
+
+    def run():
+        try:
+            for item in produce():
+                while not stop.is_set():
+                    try:
+                        items.put(item, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(finished)
+        except BaseException as error:  # handed to the consumer, which raises it
+            items.put(error)
+        finally:
+            connections.close_all()
+
+    producer = threading.Thread(target=run, name="smarttags-read-ahead", daemon=True)
+    producer.start()
+    try:
+        while (item := items.get()) is not finished:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        producer.join()
+
+
+def _cached_chunks(backbone, chunk_size):
+    """``{content type id: {object id: (state id, model versions, embedding)}}`` for done visual assets."""
     visual_types = [content_type_for(kind.get_model()).pk for kind in get_asset_kinds(visual=True).values()]
     states = TaggingState.objects.filter(status=Status.DONE, content_type_id__in=visual_types).exclude(file_hash="")
-    applied, last_pk = 0, 0
-    while True:
-        chunk = list(
-            states.filter(pk__gt=last_pk)
-            .order_by("pk")
-            .values_list("pk", "content_type_id", "object_id", "file_hash")[:chunk_size]
-        )
-        if not chunk:
-            return applied
-        last_pk = chunk[-1][0]
-        vectors = cached_embeddings({file_hash for *_, file_hash in chunk}, backbone.id)
-        by_type = {}
-        for pk, content_type_id, object_id, file_hash in chunk:
+    # The ids first, then chunks by id: paging with "id > last ORDER BY id LIMIT n" makes a database that
+    # uses the status index sort every done state again for each chunk.
+    state_ids = sorted(states.values_list("pk", flat=True))
+    for start in range(0, len(state_ids), chunk_size):
+        columns = ["pk", "content_type", "object_id", "file_hash", "model_versions"]
+        rows = rows_where_in(TaggingState, columns, "pk", state_ids[start : start + chunk_size])
+        vectors = cached_embeddings({row[3] for row in rows}, backbone.id)
+        chunk = {}
+        for pk, content_type_id, object_id, file_hash, model_versions in rows:
             if file_hash in vectors:
-                by_type.setdefault(content_type_id, {})[object_id] = (pk, vectors[file_hash])
-        for content_type_id, assets in by_type.items():
-            written = _apply_tag_models(content_type_id, {oid: v for oid, (_, v) in assets.items()}, models)
-            if written:
-                _record_versions([pk for pk, _ in assets.values()], written)
-            applied += len(assets)
+                if isinstance(model_versions, str):  # JSON text, as the driver gives it
+                    model_versions = json.loads(model_versions)
+                chunk.setdefault(content_type_id, {})[object_id] = (pk, model_versions, vectors[file_hash])
+        yield chunk
 
 
 # Reading -----------------------------------------------------------------------------------------
@@ -433,10 +489,10 @@ def _record(batch, versions):
     TaggingState.objects.filter(pk__in=[state.pk for state in states.values()]).update(attempts=F("attempts") + 1)
 
 
-def _record_versions(state_pks, written):
-    """After a library re-tag: the states of these assets now carry the versions ``written``."""
+def _record_versions(states, written):
+    """After a library re-tag: these ``[(state id, model versions)]`` now carry the versions ``written``."""
     by_versions = {}
-    for pk, model_versions in TaggingState.objects.filter(pk__in=state_pks).values_list("pk", "model_versions"):
+    for pk, model_versions in states:
         by_versions.setdefault(tuple(sorted({**model_versions, **written}.items())), []).append(pk)
     for versions, pks in by_versions.items():
         TaggingState.objects.filter(pk__in=pks).update(model_versions=dict(versions))

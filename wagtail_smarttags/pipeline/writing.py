@@ -1,7 +1,9 @@
 """Make assets' smart tags match what a tag model, the backbone or a text says, changing only what differs.
 
-Smart-tag rows are stable: a re-tag updates a row in place when its tag stays, inserts a row for a
-new tag and deletes one for a tag no longer given. A row an editor decided on (removed, promoted)
+Smart-tag rows are stable: a re-tag leaves a row alone when its decision stays the same (a row's
+``version`` is the version that made its decision), updates it in place when its confidence changes,
+inserts a row for a new tag and deletes one for a tag no longer given. What the active versions are
+for an asset is recorded on its tagging state. A row an editor decided on (removed, promoted)
 is that (asset, tag)'s decision for good: no writer changes its state or deletes it, and since a
 smart tag is unique per (asset, tag), no source can apply that tag to the asset again.
 """
@@ -13,7 +15,7 @@ from django.db.models.functions import Lower
 from taggit.models import Tag
 
 from ..models import SmartTag, TagModel
-from .sql import insert_smart_tags, update_smart_tags
+from .sql import insert_smart_tags, rows_where_in, update_smart_tags
 
 # Confidences closer than this are the same: a retrain on the same examples changes nothing else.
 CONFIDENCE_TOLERANCE = 1e-6
@@ -49,31 +51,20 @@ def sync_smart_tags(content_type_id, wanted, writer):
     """
     if not wanted:
         return 0
-    existing = SmartTag.objects.filter(content_type_id=content_type_id, object_id__in=list(wanted)).values_list(
-        "pk", "object_id", "tag_id", "state", "source", "tag_model_id", "version_id", "confidence"
-    )
-    updates, deletes, versions_seen, present = [], [], [], set()
-    for pk, object_id, tag_id, state, source, tag_model_id, version_id, confidence in existing.iterator(
-        chunk_size=5000
+    updates, deletes, present = [], [], set()
+    for pk, object_id, tag_id, state, source, tag_model_id, confidence in existing_rows(
+        content_type_id, list(wanted)
     ):
         present.add((object_id, tag_id))
         want = wanted[object_id].get(tag_id)
-        if state != SmartTag.State.APPLIED:
-            # The editor's decision stands; only the record of which version last saw it changes.
-            if want is not None and writer.version_id and tag_model_id == writer.tag_model_id:
-                if version_id != writer.version_id:
-                    versions_seen.append(pk)
-            continue
-        if not writer.owns(source, tag_model_id, tag_id):
-            continue
+        if state != SmartTag.State.APPLIED or not writer.owns(source, tag_model_id, tag_id):
+            continue  # an editor's decision, or another source's tag
         if want is None:
             deletes.append(pk)
-        elif (
-            abs(confidence - want) > CONFIDENCE_TOLERANCE
-            or source != writer.source
-            or tag_model_id != writer.tag_model_id
-            or version_id != writer.version_id
+        elif abs(confidence - want) > CONFIDENCE_TOLERANCE or source != writer.source or (
+            tag_model_id != writer.tag_model_id
         ):
+            # A row keeps the version that gave its decision while later versions decide the same.
             updates.append((pk, want))
     inserts = [
         (object_id, tag_id, confidence)
@@ -87,10 +78,17 @@ def sync_smart_tags(content_type_id, wanted, writer):
     fields = {"source": writer.source, "tag_model_id": writer.tag_model_id, "version_id": writer.version_id}
     update_smart_tags(updates, **fields)
     insert_smart_tags(content_type_id, inserts, **fields)
-    if versions_seen:
-        for start in range(0, len(versions_seen), 5000):
-            SmartTag.objects.filter(pk__in=versions_seen[start : start + 5000]).update(version_id=writer.version_id)
     return len(inserts) + len(updates) + len(deletes)
+
+
+def existing_rows(content_type_id, object_ids):
+    """The smart-tag rows of these assets as plain tuples, read with the database's own cursor.
+
+    A library re-tag reads every row it may change; the ORM's per-row work would cost more than
+    the query.
+    """
+    columns = ["pk", "object_id", "tag", "state", "source", "tag_model", "confidence"]
+    return rows_where_in(SmartTag, columns, "object_id", object_ids, content_type=content_type_id)
 
 
 def write_trained_tags(tag_model, version, content_type_id, decisions):

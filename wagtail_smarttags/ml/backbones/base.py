@@ -138,5 +138,9 @@ def top_labels(probabilities, labels, top_k):
 
 
 def l2_normalise(array):
-    norms = np.linalg.norm(array, axis=1, keepdims=True)
-    return array / np.maximum(norms, 1e-12)
+    """Rows scaled to unit length. Rows already of unit length (every cached embedding) are returned as they
+    are: a library re-tag normalises a gigabyte of them, and one pass to check is half the cost of two."""
+    squared = np.einsum("ij,ij->i", array, array)
+    if array.dtype == np.float32 and np.all(np.abs(squared - 1) < 1e-5):
+        return array
+    return array / np.maximum(np.sqrt(squared), 1e-12)[:, None]

@@ -70,7 +70,9 @@ class RidgeCentroidClassifier(TagClassifier):
     centroid_weight: float = 0.0
 
     def probabilities(self, embeddings):
-        embeddings = l2_normalise(np.asarray(embeddings, dtype=np.float32))
+        return self._probabilities_of_unit_vectors(l2_normalise(np.asarray(embeddings, dtype=np.float32)))
+
+    def _probabilities_of_unit_vectors(self, embeddings):
         return _probabilities(
             embeddings,
             self.weights,
@@ -85,10 +87,15 @@ class RidgeCentroidClassifier(TagClassifier):
         """Arrays for (N, D) embeddings: best tag index, its confidence and similarity, whether it is applied,
         and every tag's probability (N, tags)."""
         embeddings = l2_normalise(np.asarray(embeddings, dtype=np.float32))
-        probabilities = self.probabilities(embeddings)
+        cosines = embeddings @ self.centroids.T
+        probabilities = _probabilities(
+            embeddings, self.weights, self.bias, self.centroids, self.scale, self.centroid_scale,
+            self.centroid_weight, cosines=cosines,
+        )  # fmt: skip
         best = probabilities.argmax(axis=1)
-        confidences = probabilities[np.arange(len(best)), best]
-        similarities = np.einsum("nd,nd->n", embeddings, self.centroids[best])
+        rows = np.arange(len(best))
+        confidences = probabilities[rows, best]
+        similarities = cosines[rows, best]
         applied = (confidences >= self.thresholds[best]) & (similarities >= self.similarity_floors[best])
         return best, confidences, similarities, applied, probabilities
 
@@ -160,10 +167,10 @@ def train_classifier(embeddings, labels, options=None):
     return classifier, metrics
 
 
-def _probabilities(embeddings, weights, bias, centroids, scale, centroid_scale, centroid_weight):
+def _probabilities(embeddings, weights, bias, centroids, scale, centroid_scale, centroid_weight, cosines=None):
     probabilities = _softmax(scale * (embeddings @ weights.T) + bias)
     if centroid_weight:
-        nearest = _softmax(centroid_scale * (embeddings @ centroids.T))
+        nearest = _softmax(centroid_scale * (embeddings @ centroids.T if cosines is None else cosines))
         probabilities = (1.0 - centroid_weight) * probabilities + centroid_weight * nearest
     return probabilities
 
