@@ -208,3 +208,37 @@ def test_editor_uploads_a_video_and_promotes_one_of_its_generic_tags(example_sit
     assert "Promoted" in decided.text_content()
     page.get_by_role("link", name="Back to edit").click()
     assert "T-shirt" in page.locator("#id_tags").input_value()
+
+
+FIRST_TRAINED_IMAGE = """
+from wagtail.images import get_image_model
+from wagtail_smarttags.models import SmartTag
+print(SmartTag.objects.for_model(get_image_model()).filter(source="trained", state="applied")
+      .values_list("object_id", flat=True).first())
+"""
+DELETE_TAG_MODELS = """
+from wagtail_smarttags.models import TagModel
+from wagtail_smarttags.training.service import delete_tag_model
+for tag_model in TagModel.objects.all():
+    delete_tag_model(tag_model)
+"""
+
+
+def test_a_decision_on_a_smart_tag_withdrawn_meanwhile_is_refused_with_a_message(example_site, page):
+    """An editor has an image's Smart tags screen open while another administrator deletes the tag model."""
+    site = example_site
+    image_id = site.manage("shell", "-c", FIRST_TRAINED_IMAGE).stdout.split()[-1]  # after the shell's own lines
+    assert image_id.isdigit(), "the training test's examples were tagged by the worker"
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/smarttags/assets/image/{image_id}/")
+    row = page.locator("[data-smarttags-group=own] tr", has_text="Trained tag model").first
+    tag = row.locator("td").first.inner_text().strip()
+    row.get_by_label("Remove").check()
+
+    site.manage("shell", "-c", DELETE_TAG_MODELS)
+    page.get_by_role("button", name="Save decisions").click()
+    messages = page.inner_text(".messages")
+    assert f"The smart tag “{tag}” was withdrawn after this page was opened" in messages, messages
+    assert "Trained tag model" not in page.inner_text("main")
+    page.wait_for_timeout(800)  # Wagtail's messages slide in
+    screenshot(page, "01-withdrawn-tag", prefix="moderation", full_page=True)
