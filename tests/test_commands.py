@@ -144,3 +144,46 @@ def test_evaluate_reports_quality_on_folder_trees(tmp_path):
     assert "top-1" in table and "Per tag at 5 shots" in table
 
 
+
+
+@pytest.fixture
+def hostile_tree(example_tree, tmp_path, settings):
+    """The example tree with what a shared folder can hold besides images."""
+    import os
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.jpg"
+    shutil.copy(next((example_tree / "hat").iterdir()), secret)
+    (example_tree / "hat" / "link-out.jpg").symlink_to(secret)
+    (example_tree / "hat" / "zeros.jpg").symlink_to("/dev/zero")
+    os.mkfifo(example_tree / "hat" / "pipe.jpg")
+    big = example_tree / "shoes" / "huge.jpg"
+    big.write_bytes(b"\xff\xd8" + b"\0" * 3_000_000)
+    settings.WAGTAIL_SMARTTAGS = {**settings.WAGTAIL_SMARTTAGS, "MAX_FILE_SIZE": 2_000_000, "AUTO_TAG": False}
+    for name in ("<script>alert(1)<", '=HYPERLINK("evil")', "-rm"):
+        (example_tree / name).mkdir()
+        shutil.copy(next((example_tree / "shoes").iterdir()), example_tree / name / "photo.jpg")
+    (example_tree / "linked-tag").symlink_to(outside, target_is_directory=True)
+    return example_tree
+
+
+def test_import_refuses_links_out_special_and_oversized_files_and_bad_tag_names(hostile_tree):
+    out, err = run("smarttags_import_examples", "Garments", str(hostile_tree))
+    tag_model = TagModel.objects.get(title="Garments")
+    assert sorted(tag_model.tags.values_list("name", flat=True)) == ["hat", "shoes"]
+    assert tag_model.examples.count() == 20, "every real image, nothing else"
+    for refused in ("link-out.jpg: it links outside", "zeros.jpg: it links outside", "pipe.jpg: not a regular file",
+                    "huge.jpg: 3,000,002 bytes, more than the 2,000,000 allowed", "linked-tag: it links outside",
+                    "'<script>alert(1)<' is not a tag name", "'-rm' is not a tag name"):  # fmt: skip
+        assert refused in err, (refused, err)
+    assert """'=HYPERLINK("evil")' is not a tag name""" in err
+    assert not get_image_model().objects.filter(title="secret").exists()
+
+
+def test_evaluate_reads_the_same_trees_the_same_way(hostile_tree):
+    tree = str(hostile_tree)
+    out, err = run("smarttags_evaluate", train=tree, test=tree, shots="5", draws=1, json=True)
+    assert "pipe.jpg: not a regular file" in err and "link-out.jpg: it links outside" in err
+    assert "'<script>alert(1)<' is not a tag name" in err
+    assert json.loads(out)["test_images"] == 20

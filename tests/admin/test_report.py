@@ -107,3 +107,22 @@ def test_csv_export(admin_client, report_models):
     assert rows[0] == HEADINGS
     assert ["Garments", "pants", "4", "Partially trained"] == rows[[r[1] for r in rows].index("pants")][:4]
     assert len(rows) == 7
+
+
+FORMULAS = ["=HYPERLINK(\"http://example.com\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd"]
+
+
+def test_csv_export_neutralises_formulas_in_names_editors_typed(admin_client):
+    """OWASP's advice for CSV injection: a text cell starting with = + - @ tab or CR is prefixed with '."""
+    hostile = TagModel.objects.create(title="=cmd|' /C calc'!A0")
+    for name in FORMULAS:
+        TagModelTag.objects.create(tag_model=hostile, tag=Tag.objects.create(name=name))
+    response = report(admin_client, export="csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))[1:]
+    assert sorted(row[1] for row in rows) == sorted("'" + name for name in FORMULAS)
+    assert {row[0] for row in rows} == {"'=cmd|' /C calc'!A0"}
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t")) for row in rows for cell in row)
+    # XLSX keeps the names as they are, as text cells.
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(report(admin_client, export="xlsx").streaming_content)))
+    cells = list(workbook.active.iter_rows(min_row=2, values_only=True))
+    assert sorted(cell[1] for cell in cells) == sorted(FORMULAS)

@@ -193,3 +193,17 @@ def test_backends_that_are_not_database_queries_get_the_same_order(library, monk
     assert titles(get_image_model().objects.search("woman running")[2:5]) == expected[2:5]
     ordered = get_image_model().objects.order_by("title").search("woman running", order_by_relevance=False)
     assert titles(ordered) == sorted(expected)
+
+
+@pytest.mark.parametrize("words", [90, 400])
+def test_a_long_query_of_tag_words_is_answered(words, client):
+    """Each word matches a tag: only the first SMART_TAGS_MAX_TERMS expand into smart-tag matches."""
+    names = [f"word{index}" for index in range(words)]
+    tagged = image("IMG_9000", smart=[(names[0], 0.9), (names[-1], 0.9)])
+    for name in names[1:-1]:
+        Tag.objects.create(name=name)
+    query = " ".join(names)
+    assert titles(get_image_model().objects.search(query, operator="or")) == [tagged.title]
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+    client.force_login(admin)
+    assert client.get("/admin/images/", {"q": query}).status_code == 200

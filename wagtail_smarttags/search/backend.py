@@ -34,6 +34,9 @@ from ..pipeline.kinds import kind_for_model
 DEFAULT_WRAPPED_BACKEND = "wagtail.search.backends.database"
 # Like Elasticsearch's max_result_window: how many ids of each group are ranked in memory.
 DEFAULT_MAX_RESULTS = 10_000
+# How many distinct words of a query are matched against smart tags; the rest still search metadata.
+# Each word is one condition of the tag look-up: hundreds of them overflow SQLite's parser.
+DEFAULT_MAX_TERMS = 32
 MATCHING_STATES = (SmartTag.State.APPLIED, SmartTag.State.PROMOTED)
 # The score annotation requested from the wrapped backend; private so it never clashes with a caller's.
 METADATA_SCORE = "_smarttags_metadata_score"
@@ -51,9 +54,8 @@ def tags_matching_terms(terms, prefix=False):
     A term matches a tag when it is one of the words of the tag's name (``running`` matches
     ``running shoes``), case-insensitively; with ``prefix`` (autocomplete) when it starts one.
     """
-    candidates = Q()
-    for term in terms:
-        candidates |= Q(name__icontains=term)
+    # One flat OR: combining Q objects one by one nests them as deep as the query is long.
+    candidates = Q(*[Q(name__icontains=term) for term in terms], _connector=Q.OR)
     matches = {}
     for tag_id, name in Tag.objects.filter(candidates).values_list("pk", "name"):
         words = {word.lower() for word in WORD.findall(name)}
@@ -252,7 +254,9 @@ class SmartTagSearchBackend(BaseSearchBackend):
     """Delegates indexing and every non-asset search to ``WRAPPED_BACKEND``; adds smart tags to asset searches.
 
     Options: ``WRAPPED_BACKEND`` (dotted path, default the database backend), ``SMART_TAGS_MAX_RESULTS``
-    (how many ids of each group are ranked in memory, default 10,000); all others go to the wrapped backend.
+    (how many ids of each group are ranked in memory, default 10,000), ``SMART_TAGS_MAX_TERMS`` (how many
+    distinct words of a query are matched against smart tags, default 32); all others go to the wrapped
+    backend.
     """
 
     results_class = SmartTagSearchResults
@@ -269,6 +273,7 @@ class SmartTagSearchBackend(BaseSearchBackend):
         options = dict(params)
         wrapped_path = options.pop("WRAPPED_BACKEND", DEFAULT_WRAPPED_BACKEND)
         self.max_results = int(options.pop("SMART_TAGS_MAX_RESULTS", DEFAULT_MAX_RESULTS))
+        self.max_terms = int(options.pop("SMART_TAGS_MAX_TERMS", DEFAULT_MAX_TERMS))
         if wrapped_path.startswith(__name__):
             raise ImproperlyConfigured("WRAPPED_BACKEND must name another search backend, not the smart-tag wrapper.")
         super().__init__(options)
@@ -319,7 +324,7 @@ class SmartTagSearchBackend(BaseSearchBackend):
     def _search_with_smart_tags(self, wrapped_search, query, model_or_queryset, fields, operator, relevance, prefix):
         queryset = model_or_queryset if isinstance(model_or_queryset, QuerySet) else None
         model = queryset.model if queryset is not None else model_or_queryset
-        terms = self._terms(query)
+        terms = self._terms(query)[: self.max_terms]
         if fields or not terms or not is_smart_searchable(model):
             # Field-restricted and structured queries keep the wrapped backend's exact semantics.
             return wrapped_search(

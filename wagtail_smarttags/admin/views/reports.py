@@ -60,6 +60,17 @@ def as_percent(value):
     return "" if value is None else round(value * 100, 1)
 
 
+# Characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value):
+    """A text cell that a spreadsheet would run as a formula, prefixed with ' so that it shows as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 class TrainingReportView(ReportView):
     page_title = _("Smart Tags Training")
     header_icon = "tag"
@@ -100,6 +111,16 @@ class TrainingReportView(ReportView):
         "recall": _("Recall"),
         "last_trained": _("Last trained"),
     }
+
+    def write_csv_row(self, writer, row_dict):
+        # Tag and model names are typed by editors: in CSV they must not become formulas (XLSX cells are
+        # written as strings by Wagtail already).
+        return writer.writerow(
+            {
+                field: neutralise_formula(self.preprocess_field_value(field, value, self.FORMAT_CSV))
+                for field, value in row_dict.items()
+            }
+        )
 
     def get_valid_orderings(self):
         return [*super().get_valid_orderings(), *self.default_ordering]

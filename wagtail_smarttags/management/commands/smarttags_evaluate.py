@@ -13,7 +13,7 @@ from wagtail_smarttags.pipeline.kinds.images import decode_for_backbone
 from wagtail_smarttags.pipeline.loading import get_backbone
 from wagtail_smarttags.training.service import classifier_settings
 
-from .smarttags_import_examples import IMAGE_SUFFIXES
+from ._trees import image_files, read_bounded, tag_folders
 
 
 class Command(BaseCommand):
@@ -74,14 +74,14 @@ class Command(BaseCommand):
         if not root.is_dir():
             raise CommandError(f"{root} is not a folder.")
         vectors = {}
-        for tag_folder in sorted(path for path in root.iterdir() if path.is_dir()):
+        for name, tag_folder in tag_folders(root, self.stderr.write):
             images = []
-            for path in sorted(p for p in tag_folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+            for path in image_files(tag_folder, root, self.stderr.write):
                 try:
-                    images.append(decode_for_backbone(path.read_bytes(), backbone))
-                except UnreadableAssetError as error:
+                    images.append(decode_for_backbone(read_bounded(path), backbone))
+                except (OSError, ValueError, UnreadableAssetError) as error:
                     self.stderr.write(f"Skipping {path}: {error}")
-            vectors[tag_folder.name] = list(backbone.embed(images))
+            vectors[name] = list(backbone.embed(images))
         return vectors
 
     def _run(self, train_set, tags, shot_count, test_vectors, test_labels, rng):

@@ -1,7 +1,8 @@
 import hashlib
+import io
 from pathlib import Path
 
-from django.core.files import File
+from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from taggit.models import Tag
@@ -11,11 +12,7 @@ from wagtail.models import Collection
 from wagtail_smarttags.models import TagModelTag, TrainingExample
 
 from ._options import find_tag_model
-
-IMAGE_SUFFIXES = {
-    ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp",
-    ".pbm", ".pgm", ".ppm", ".pnm", ".xbm", ".xpm", ".ico", ".psd",
-}  # fmt: skip
+from ._trees import image_files, read_bounded, tag_folders
 
 
 class Command(BaseCommand):
@@ -34,21 +31,26 @@ class Command(BaseCommand):
         root = Path(folder)
         if not root.is_dir():
             raise CommandError(f"{root} is not a folder.")
-        tag_folders = sorted(path for path in root.iterdir() if path.is_dir() and not path.name.startswith("."))
-        if not tag_folders:
-            raise CommandError(f"{root} has no sub-folders: make one per tag, named after the tag.")
+        folders = tag_folders(root, self.stderr.write)
+        if not folders:
+            raise CommandError(f"{root} has no sub-folders it can use: make one per tag, named after the tag.")
         tag_model = find_tag_model(model, create=True)
         target_collection = self._collection(collection)
         Image = get_image_model()
         existing_hashes = dict(Image.objects.exclude(file_hash="").values_list("file_hash", "pk"))
-        for position, tag_folder in enumerate(tag_folders):
-            tag = Tag.objects.filter(name__iexact=tag_folder.name).first() or Tag.objects.create(name=tag_folder.name)
+        for position, (name, tag_folder) in enumerate(folders):
+            tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
             TagModelTag.objects.get_or_create(tag_model=tag_model, tag=tag, defaults={"sort_order": position})
-            files = sorted(p for p in tag_folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+            files = image_files(tag_folder, root, self.stderr.write, limit=limit)
             added = 0
             for path in files:
+                try:
+                    data = read_bounded(path)
+                except (OSError, ValueError) as error:
+                    self.stderr.write(f"Skipping {path}: {error}.")
+                    continue
                 with transaction.atomic():
-                    image = self._image_for(path, Image, existing_hashes, target_collection)
+                    image = self._image_for(path, data, Image, existing_hashes, target_collection)
                     example = TrainingExample.objects.filter(tag_model=tag_model, image=image).first()
                     if example is None:
                         TrainingExample.objects.create(tag_model=tag_model, tag=tag, image=image)
@@ -70,15 +72,14 @@ class Command(BaseCommand):
         existing = root.get_children().filter(name=name).first()
         return existing or root.add_child(name=name)
 
-    def _image_for(self, path, Image, existing_hashes, collection):
-        data = path.read_bytes()
+    def _image_for(self, path, data, Image, existing_hashes, collection):
         file_hash = hashlib.sha1(data).hexdigest()
         if file_hash in existing_hashes:
             return Image.objects.get(pk=existing_hashes[file_hash])
-        with path.open("rb") as handle:
-            image = Image(title=path.stem, collection=collection, file_hash=file_hash)
-            image.file.save(path.name, File(handle), save=False)
-            image.file_size = len(data)
-            image.save()
+        # From the bytes read: the path may have changed since (a link swapped in).
+        image = Image(title=path.stem, collection=collection, file_hash=file_hash)
+        image.file = ImageFile(io.BytesIO(data), name=path.name)
+        image.file_size = len(data)
+        image.save()
         existing_hashes[file_hash] = image.pk
         return image
