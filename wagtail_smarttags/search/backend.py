@@ -34,7 +34,7 @@ from ..pipeline.kinds import kind_for_model
 DEFAULT_WRAPPED_BACKEND = "wagtail.search.backends.database"
 # Like Elasticsearch's max_result_window: how many ids of each group are ranked in memory.
 DEFAULT_MAX_RESULTS = 10_000
-# How many distinct words of a query are matched against smart tags; the rest still search metadata.
+# How many distinct words of a query are searched, in metadata and in smart tags; the rest are left out.
 # Each word is one condition of the tag look-up: hundreds of them overflow SQLite's parser.
 DEFAULT_MAX_TERMS = 32
 MATCHING_STATES = (SmartTag.State.APPLIED, SmartTag.State.PROMOTED)
@@ -255,7 +255,7 @@ class SmartTagSearchBackend(BaseSearchBackend):
 
     Options: ``WRAPPED_BACKEND`` (dotted path, default the database backend), ``SMART_TAGS_MAX_RESULTS``
     (how many ids of each group are ranked in memory, default 10,000), ``SMART_TAGS_MAX_TERMS`` (how many
-    distinct words of a query are matched against smart tags, default 32); all others go to the wrapped
+    distinct words of a query are searched, default 32); all others go to the wrapped
     backend.
     """
 
@@ -324,7 +324,13 @@ class SmartTagSearchBackend(BaseSearchBackend):
     def _search_with_smart_tags(self, wrapped_search, query, model_or_queryset, fields, operator, relevance, prefix):
         queryset = model_or_queryset if isinstance(model_or_queryset, QuerySet) else None
         model = queryset.model if queryset is not None else model_or_queryset
-        terms = self._terms(query)[: self.max_terms]
+        terms = self._terms(query)
+        if len(terms) > self.max_terms:
+            # Wagtail's own backends fail on long queries too (PostgreSQL recurses too deep at a few
+            # hundred words, InnoDB's full-text search runs out of memory at a hundred): a query is
+            # searched by its first words.
+            terms = terms[: self.max_terms]
+            query = " ".join(terms) if isinstance(query, str) else PlainText(" ".join(terms), operator=query.operator)
         if fields or not terms or not is_smart_searchable(model):
             # Field-restricted and structured queries keep the wrapped backend's exact semantics.
             return wrapped_search(
