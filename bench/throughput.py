@@ -52,7 +52,7 @@ def main():
     validation = sorted((clothing / "validation").glob("*/*.jpg"))
     paths = validation[: args.images]
     backbone = get_backbone()
-    decoded = [decode_for_backbone(path.read_bytes(), backbone) for path in paths]
+    decoded = [decode_for_backbone(path, backbone) for path in paths]
     batches = [backbone.preprocess([image]) for image in decoded]
     backbone.forward(batches[0])  # load weights and warm up
     started = time.perf_counter()
@@ -155,7 +155,7 @@ def run_worker(paths, bursts=2):
     from django_q.models import Schedule
 
     Schedule.objects.all().delete()
-    env = {**os.environ, "PYTHONPATH": str(REPOSITORY / "example_project")}
+    env = {**os.environ, "PYTHONPATH": f"{REPOSITORY}:{REPOSITORY / 'example_project'}"}
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],

@@ -9,9 +9,10 @@ by seeking), embed and label them with the default backbone, apply the trained t
 (``Clothing``, 10 examples per tag from ``clothing/train``) and the generic tags, write the
 smart tags and the state.
 
-The split is timed inside that same run, by wrapping ``sample_frames`` and the backbone's
-``embed_with_labels``: "sampling" is decoding the frames, "embed" the network on them, and
-"other" the rest (hashing the file, reading the cache, classifiers, database writes).
+The split is timed inside that same run, by wrapping the reader child's job (frames are sampled
+there, ``isolation``) and the backbone's embedding: "sampling" is decoding the frames in the
+child and handing them back, "embed" the network on them, and "other" the rest (hashing the
+file, reading the cache, classifiers, database writes).
 
 Each video shows its photos in a shuffled order (a fixed cycle of classes would alias with the
 evenly spaced samples); the tags can be judged against the classes it shows, and the trained
@@ -100,6 +101,7 @@ def main():
     from wagtailmedia.models import get_media_model
 
     from wagtail_smarttags.conf import get_setting
+    from wagtail_smarttags.isolation import get_reader
     from wagtail_smarttags.ml.video import DEFAULT_VIDEO_LIMITS, sample_frames
     from wagtail_smarttags.models import EmbeddingCache, SmartTag, TaggingState, TagModel
     from wagtail_smarttags.pipeline.kinds import content_type_for
@@ -149,18 +151,20 @@ def main():
 
         EmbeddingCache.objects.all().delete()
         timer = StepTimer()
-        # The split is timed inside the real run: embed_video_file imports sample_frames when called.
+        # The split is timed inside the real run: sampling is the reader child's job, embedding the
+        # backbone's pass over the prepared frames.
+        reader = get_reader()
         with (
-            mock.patch("wagtail_smarttags.ml.video.sample_frames", timer.wrap("sampling", sample_frames)),
+            mock.patch.object(reader, "run", timer.wrap("sampling", reader.run)),
+            mock.patch.object(backbone, "embed_prepared", timer.wrap("embedding", backbone.embed_prepared)),
             mock.patch.object(backbone, "embed_with_labels", timer.wrap("embedding", backbone.embed_with_labels)),
         ):
             started = time.perf_counter()
             status = tag_asset(content_type.pk, media.pk)
             total_seconds = time.perf_counter() - started
         state = TaggingState.objects.get(content_type=content_type, object_id=media.pk)
-        frames = timer.results.get("sampling")
-        if frames is None:  # tagging failed before sampling: sample again to describe the file
-            frames = sample_frames(media.file.path, limits)
+        # Sampled again here, untimed, for the frames' times and codec (the child returns pixels only).
+        frames = sample_frames(media.file.path, limits)
         sampling_seconds = timer.seconds.get("sampling", 0.0)
         embedding_seconds = timer.seconds.get("embedding", 0.0)
         on_screen = [shown[min(int(when // spec.seconds_per_photo), len(shown) - 1)] for when in frames.timestamps]

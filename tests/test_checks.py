@@ -93,6 +93,7 @@ def test_unknown_keys_are_warned_about(settings):
         {"MAX_FILE_SIZE": 0}, {"CROSS_VALIDATION_FOLDS": "five"}, {"MIN_TAGS_PER_MODEL": 1}, {"TASK_OPTIONS": []},
         {"GENERIC_TAGS": "yes"}, {"GENERIC_MIN_CONFIDENCE": 3}, {"GENERIC_MAX_TAGS": 0}, {"GENERIC_LABELS": "sea"},
         {"VIDEO_LIMITS": {"max_frame": 3}}, {"VIDEO_MIN_FRAME_SHARE": -1}, {"VIDEO_MAX_FILE_SIZE": None},
+        {"READER_MAX_MEMORY": 0}, {"READER_MAX_SECONDS": 2.5}, {"TEXT_LIMITS": {"max_stream_byte": 1}},
     ],
 )  # fmt: skip
 def test_other_bad_values(settings, overrides):

@@ -31,6 +31,7 @@ def check_settings(app_configs=None, **kwargs):
     for key in (
         "MAX_FILE_SIZE", "MAX_IMAGE_PIXELS", "DECODE_SIZE", "CROSS_VALIDATION_FOLDS", "TEXT_KEYWORDS",
         "GENERIC_MAX_TAGS", "VIDEO_MAX_FILE_SIZE", "BATCH_SIZE", "BATCH_MAX_BYTES", "WORKER_DRAIN_SECONDS",
+        "READER_MAX_MEMORY", "READER_MAX_SECONDS",
     ):  # fmt: skip
         messages += _check_positive_integer(key, values[key])
     messages += _check_guidelines(values)

@@ -48,8 +48,15 @@ DEFAULTS = {
     "CLASSIFIER": {"BACKEND": "ridge_centroid", "OPTIONS": {}},
     # Smart tags below this confidence are never applied, whatever a tag's own threshold.
     "MIN_CONFIDENCE": 0.0,
-    # Files larger than this (bytes) are not read; the asset is marked failed with a message.
+    # Image and document files larger than this (bytes) are not read; the asset is marked failed with a message.
     "MAX_FILE_SIZE": 100 * 1024 * 1024,
+    # Every untrusted file is decoded or parsed in the worker's reader child (wagtail_smarttags.isolation),
+    # which may grow by at most READER_MAX_MEMORY bytes beyond its own libraries (about 200 MiB resident)
+    # and take at most READER_MAX_SECONDS of CPU and wall-clock time per file; a file that needs more is
+    # stopped and recorded as failed ("needs more than 512 MiB to read"). With these defaults a worker, its
+    # reader and the default backbone fit in about 1.5 GiB.
+    "READER_MAX_MEMORY": 512 * 1024 * 1024,
+    "READER_MAX_SECONDS": 30,
     # Images with more pixels than this are refused before decoding (Pillow's own default).
     "MAX_IMAGE_PIXELS": 89_478_485,
     # Images are decoded no larger than this on their shorter side.
@@ -79,7 +86,8 @@ DEFAULTS = {
     # How many keywords of a text document become its smart tags.
     "TEXT_KEYWORDS": 5,
     # Overrides for text extraction limits, e.g. {"max_pages": 300, "max_chars": 1_000_000, "max_seconds": 30}
-    # (see wagtail_smarttags.ml.text.ExtractionLimits for every field).
+    # (see wagtail_smarttags.ml.text.ExtractionLimits for every field). Its max_seconds, and that of
+    # VIDEO_LIMITS, are soft budgets that keep what was read; they are capped at 80% of READER_MAX_SECONDS.
     "TEXT_LIMITS": {},
     # A tagging cycle (smarttags_tag) also re-tags unaltered assets last tagged longer ago than this.
     "CYCLE_RETAG_AFTER": timedelta(hours=24),

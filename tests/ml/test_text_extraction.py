@@ -12,6 +12,7 @@ import shutil
 import struct
 import time
 import zipfile
+import zlib
 
 import pytest
 
@@ -24,6 +25,8 @@ from wagtail_smarttags.ml.text import (
     extract_text,
     supported_formats,
 )
+
+from .. import baddocuments
 
 FRENCH = (
     "La façade de l'hôtel a été rénovée l'été dernier. Les élèves déjeunent à la cantine "
@@ -427,3 +430,90 @@ def test_unknown_extension(write):
 
 def test_missing_file(tmp_path):
     _refused(tmp_path / "nowhere.txt", "Cannot open")
+
+
+# --- Limits checked before and during the work ---------------------------------------------------
+
+
+def test_a_zip_with_too_many_members_is_refused_from_its_end_record(write):
+    path = write("many.docx", baddocuments.zip_with_members(20_000))
+    _refused(path, r"has 20,000 zip members, more than 10,000")
+
+
+def test_a_zip_whose_end_record_understates_its_members_is_refused_while_counting(write):
+    # The end record says 5; the directory holds 30,000 entries: counting stops at the limit.
+    path = write("lying.docx", baddocuments.zip_with_members(30_000, declared_count=5))
+    _refused(path, r"has more than 10,000 zip members")
+
+
+def test_a_zip_directory_too_large_for_its_members_is_refused_unread(write):
+    path = write("wide.docx", baddocuments.zip_with_members(3_000, declared_count=5))
+    _refused(path, r"zip directory of [\d,]+ bytes, too large for 100 members", ExtractionLimits(max_zip_members=100))
+
+
+def test_an_office_file_over_the_size_limit_is_refused_before_its_directory_is_read(write):
+    path = write("big.pptx", baddocuments.zip_with_members(10, prefix="ppt/") + b"\0" * 200_000)
+    _refused(path, r"over the 100,000-byte limit for Office files", ExtractionLimits(max_file_bytes=100_000))
+
+
+def test_declared_sizes_are_added_up_from_the_directory(write):
+    from wagtail_smarttags.ml.text.extractors.zipdir import read_zip_directory
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"<w:document/>" * 1000)
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+    directory = read_zip_directory(io.BytesIO(buffer.getvalue()), len(buffer.getvalue()), ExtractionLimits())
+    assert directory.members == 2
+    assert directory.declared_bytes == 13 * 1000 + 8
+    assert directory.top_level == {"word", "[Content_Types].xml"}
+
+
+def test_a_docx_of_one_enormous_line_is_refused_without_inflating_it_whole(write):
+    path = write("line.docx", baddocuments.docx_of_one_line(30 * 1024 * 1024))
+    _refused(path, r"malformed DOCX|zip bomb")
+
+
+def test_a_pdf_flate_bomb_is_stopped_at_the_stream_limit(write):
+    path = write("bomb.pdf", baddocuments.pdf_flate_bomb(inflated=256 * 1024 * 1024))
+    assert path.stat().st_size < 300_000
+    _refused(path, r"stream inflates to more than 67,108,864 bytes")
+
+
+def test_a_pdf_object_stream_bomb_is_stopped_at_the_stream_limit(write):
+    path = write("objstm.pdf", baddocuments.pdf_object_stream_bomb(inflated=256 * 1024 * 1024))
+    _refused(path, r"stream inflates to more than 4,194,304 bytes", ExtractionLimits(max_stream_bytes=4 * 1024 * 1024))
+
+
+def test_the_stream_limit_applies_only_inside_extraction():
+    import pdfminer.pdftypes
+
+    extract_text(io.BytesIO(make_pdf([["hello"]])), "hello.pdf")
+    data = b"x" * (5 * 1024 * 1024)
+    assert pdfminer.pdftypes.zlib.decompress(zlib.compress(data)) == data
+
+
+def test_a_deeply_nested_pdf_is_read_or_refused_with_a_message(write):
+    path = write("nested.pdf", baddocuments.pdf_deeply_nested(100_000))
+    try:
+        result = extract_text(path)
+    except UnreadableAssetError as error:
+        assert "PDF" in str(error)
+    else:
+        assert "deep" in result.text
+
+
+def test_html_is_parsed_a_chunk_at_a_time_under_the_deadline(write):
+    path = write("nested.html", baddocuments.html_nested(3_000_000))
+    started = time.monotonic()
+    with pytest.raises(ExtractionTimeout, match="longer than 0.2 s"):
+        extract_text(path, limits=ExtractionLimits(max_seconds=0.2))
+    assert time.monotonic() - started < 1
+
+
+def test_large_html_stops_at_the_character_limit(write):
+    path = write("big.html", b"<html><body>" + b"<div><p>word soup here</p></div>" * 400_000 + b"</body></html>")
+    result = extract_text(path, limits=ExtractionLimits(max_chars=10_000))
+    assert result.truncated_by == "max_chars"
+    assert len(result.text) <= 10_000
+    assert result.text.startswith("word soup here\nword soup here")

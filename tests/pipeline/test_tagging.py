@@ -1,5 +1,7 @@
 """The foundation's vertical slice on real clothing photographs: train, upload, tag, moderate."""
 
+import os
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
@@ -177,3 +179,14 @@ def test_deleting_an_asset_forgets_its_smart_tags(garments, django_capture_on_co
     image.delete()
     assert not SmartTag.objects.filter(content_type=content_type, object_id=pk).exists()
     assert not TaggingState.objects.filter(content_type=content_type, object_id=pk).exists()
+
+
+def test_a_storage_without_local_paths_is_read_through_a_temporary_copy(
+    garments, django_capture_on_commit_callbacks, settings
+):
+    # As with S3: the reader child opens files by path, so the pipeline copies the file for it.
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+    image = uploaded(django_capture_on_commit_callbacks, create_image, unseen_hat())
+    assert not os.path.exists(image.file.path), "the image is only in memory"
+    assert state_of(image).status == TaggingState.Status.DONE, state_of(image).error
+    assert smart_tags_of(image, SmartTag.Source.TRAINED).filter(tag__name="hat").exists()

@@ -1,14 +1,19 @@
-"""Read stored asset files within limits, and hash them."""
+"""Stored asset files: sizes checked before anything opens them, hashes streamed, local paths for
+the reader child, which opens files itself rather than receiving their bytes."""
 
+import contextlib
 import hashlib
+import os
+import tempfile
 
 from ..conf import get_setting
 from ..ml.errors import UnreadableAssetError
 
+CHUNK_BYTES = 1024 * 1024
 
-def read_file(file_field):
-    """Return ``(bytes, sha1 hex)`` of a stored file, refusing files over ``MAX_FILE_SIZE``."""
-    limit = get_setting("MAX_FILE_SIZE")
+
+def checked_size(file_field, limit, what=""):
+    """The stored file's size; refuses a missing or empty file, or one over ``limit`` bytes."""
     try:
         size = file_field.size
     except (OSError, ValueError):
@@ -16,34 +21,54 @@ def read_file(file_field):
     if size == 0:
         raise UnreadableAssetError("The file is empty.")
     if size > limit:
-        raise UnreadableAssetError(f"The file is {size:,} bytes, more than the {limit:,} bytes allowed.")
-    try:
-        file_field.open("rb")
-        try:
-            data = file_field.read(limit + 1)
-        finally:
-            file_field.close()
-    except (OSError, ValueError) as error:
-        raise UnreadableAssetError(f"The file could not be read from storage: {error}") from None
-    if len(data) > limit:
-        raise UnreadableAssetError(f"The file is more than the {limit:,} bytes allowed.")
-    if not data:
+        raise UnreadableAssetError(f"The file is {size:,} bytes, more than the {limit:,} bytes allowed{what}.")
+    return size
+
+
+def stream_hash(file_field, limit=None):
+    """SHA-1 of a stored file read in chunks, never held in memory whole; at most ``limit`` bytes are
+    read (the storage's size may be wrong)."""
+    digest, read = hashlib.sha1(), 0
+    for chunk in read_chunks(file_field, get_setting("MAX_FILE_SIZE") if limit is None else limit):
+        read += len(chunk)
+        digest.update(chunk)
+    if not read:
         raise UnreadableAssetError("The file is empty.")
-    return data, hashlib.sha1(data).hexdigest()
+    return digest.hexdigest()
 
 
-def stream_hash(file_field, chunk_size=1024 * 1024):
-    """SHA-1 of a stored file read in chunks, so large documents are never held in memory whole."""
-    digest = hashlib.sha1()
+@contextlib.contextmanager
+def local_path(file_field, limit):
+    """A filesystem path to the stored file: its own, or, for storages without paths (S3), a
+    temporary copy of at most ``limit`` bytes, removed afterwards."""
     try:
-        if file_field.size == 0:
-            raise UnreadableAssetError("The file is empty.")
+        path = file_field.path
+    except (NotImplementedError, AttributeError, ValueError):
+        path = None
+    # Some storages name a path that holds no file (Django's InMemoryStorage).
+    if path and os.path.isfile(path):
+        yield path
+        return
+    suffix = os.path.splitext(file_field.name or "")[1]
+    with tempfile.NamedTemporaryFile(suffix=suffix, prefix="smarttags-") as copy:
+        for chunk in read_chunks(file_field, limit):
+            copy.write(chunk)
+        copy.flush()
+        yield copy.name
+
+
+def read_chunks(file_field, limit):
+    """The stored file's bytes, a MiB at a time, refusing more than ``limit`` whatever its size said."""
+    read = 0
+    try:
         file_field.open("rb")
         try:
-            for chunk in iter(lambda: file_field.read(chunk_size), b""):
-                digest.update(chunk)
+            while chunk := file_field.read(CHUNK_BYTES):
+                read += len(chunk)
+                if read > limit:
+                    raise UnreadableAssetError(f"The file is more than the {limit:,} bytes allowed.")
+                yield chunk
         finally:
             file_field.close()
     except (OSError, ValueError) as error:
         raise UnreadableAssetError(f"The file could not be read from storage: {error}") from None
-    return digest.hexdigest()

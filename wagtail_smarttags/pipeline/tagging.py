@@ -25,6 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ..conf import get_setting
+from ..isolation import ReaderUnavailableError
 from ..ml.errors import BackboneLoadError, MissingDependencyError, NotTaggableError, SmartTagsError
 from ..models import TaggingState, TagModel
 from .deciding import decide
@@ -514,7 +515,7 @@ def _failure(error, asset):
     """``(status, message)`` recorded for an asset that could not be tagged."""
     if isinstance(error, NotTaggableError):
         return Status.SKIPPED, str(error)
-    if isinstance(error, BackboneLoadError | MissingDependencyError):
+    if isinstance(error, BackboneLoadError | MissingDependencyError | ReaderUnavailableError):
         return Status.PENDING, f"Tagging is paused: {error}"
     if isinstance(error, SmartTagsError):
         return Status.FAILED, str(error)

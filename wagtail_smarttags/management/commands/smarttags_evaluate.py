@@ -13,7 +13,7 @@ from wagtail_smarttags.pipeline.kinds.images import decode_for_backbone
 from wagtail_smarttags.pipeline.loading import get_backbone
 from wagtail_smarttags.training.service import classifier_settings
 
-from ._trees import image_files, read_bounded, tag_folders
+from ._trees import image_files, tag_folders
 
 
 class Command(BaseCommand):
@@ -78,7 +78,7 @@ class Command(BaseCommand):
             images = []
             for path in image_files(tag_folder, root, self.stderr.write):
                 try:
-                    images.append(decode_for_backbone(read_bounded(path), backbone))
+                    images.append(decode_for_backbone(path, backbone))
                 except (OSError, ValueError, UnreadableAssetError) as error:
                     self.stderr.write(f"Skipping {path}: {error}")
             vectors[name] = list(backbone.embed(images))

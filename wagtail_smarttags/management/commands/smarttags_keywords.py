@@ -1,9 +1,12 @@
 import json
+import os
 
 from django.core.management.base import BaseCommand, CommandError
 
 from wagtail_smarttags.ml.errors import UnreadableAssetError
-from wagtail_smarttags.ml.text import DEFAULT_TOP_N, keywords_for_file
+from wagtail_smarttags.ml.text import DEFAULT_TOP_N
+from wagtail_smarttags.pipeline.kinds.base import reader_limits
+from wagtail_smarttags.pipeline.kinds.documents import keywords_in_reader
 
 
 class Command(BaseCommand):
@@ -34,22 +37,20 @@ class Command(BaseCommand):
         failures = 0
         for path in options["files"]:
             try:
-                found = keywords_for_file(path, taxonomy=taxonomy, top_n=options["top"])
+                keywords, details = keywords_in_reader(
+                    os.path.abspath(path), os.path.basename(path), reader_limits(), taxonomy=taxonomy,
+                    top_n=options["top"],
+                )  # fmt: skip
             except UnreadableAssetError as error:
                 failures += 1
                 results.append({"file": path, "error": str(error)})
                 continue
-            extracted = found.extracted
             results.append(
                 {
                     "file": path,
-                    "format": extracted.format,
-                    "language": extracted.language,
-                    "truncated_by": extracted.truncated_by,
-                    "characters": len(extracted.text),
+                    **details,
                     "keywords": [
-                        {"phrase": keyword.phrase, "score": keyword.score, "tag": keyword.tag}
-                        for keyword in found.keywords
+                        {"phrase": keyword.phrase, "score": keyword.score, "tag": keyword.tag} for keyword in keywords
                     ],
                 }
             )

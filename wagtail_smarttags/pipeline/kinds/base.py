@@ -1,7 +1,8 @@
 """What differs by asset kind: how the pipeline finds, reads and decodes an image, a document or a video.
 
-The pipeline (``pipeline.tagging``) is the same for every kind: read the file (I/O, in the worker's
-main thread), decode it (CPU, in a second thread, with no database access), then embed, decide,
+The pipeline (``pipeline.tagging``) is the same for every kind: read the file (its size and hash,
+in the worker's main thread), decode it (in a second thread, with no database access, by the reader
+child of ``wagtail_smarttags.isolation`` under hard memory and time limits), then embed, decide,
 write and record. A kind fills in the first two steps and says where its assets live in the admin.
 """
 
@@ -10,15 +11,17 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.urls import reverse
 
+from ...isolation import ReaderLimits
+
 
 @dataclass
 class Reading:
     """What reading one asset's file gave: its hash, and what the decode step needs."""
 
     file_hash: str
-    #: Bytes or a stored file, handed to :meth:`AssetKind.decode`; None once decoded.
+    #: The stored file, handed to :meth:`AssetKind.decode`; None once decoded.
     payload: object = None
-    #: Bytes this reading holds in memory, counted against a batch's ``BATCH_MAX_BYTES``.
+    #: The file's size, counted against a batch's ``BATCH_MAX_BYTES``.
     size: int = 0
 
 
@@ -29,6 +32,13 @@ class DecodeContext:
     target_size: int = 0
     max_pixels: int = 0
     options: dict = field(default_factory=dict)
+    #: What reading one file may cost the reader child.
+    reader_limits: ReaderLimits = field(default_factory=ReaderLimits)
+
+    def soft_seconds(self, seconds):
+        """A parser's own time budget, kept below the reader's hard one so that it stops first and
+        keeps what it has read (the pages of a long PDF, the frames of a long video)."""
+        return min(seconds, 0.8 * self.reader_limits.max_seconds)
 
 
 class AssetKind:
@@ -78,6 +88,7 @@ class AssetKind:
         return DecodeContext(
             target_size=max(get_setting("DECODE_SIZE"), backbone.input_size if backbone else 0),
             max_pixels=get_setting("MAX_IMAGE_PIXELS"),
+            reader_limits=reader_limits(),
         )
 
     def decode(self, reading, context):
@@ -86,3 +97,9 @@ class AssetKind:
         Runs in the decoding thread: no database access. Raises ``UnreadableAssetError``.
         """
         raise NotImplementedError
+
+
+def reader_limits():
+    from ...conf import get_setting
+
+    return ReaderLimits(max_memory=get_setting("READER_MAX_MEMORY"), max_seconds=get_setting("READER_MAX_SECONDS"))

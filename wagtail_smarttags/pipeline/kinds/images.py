@@ -1,8 +1,8 @@
-import io
+import os
 
-from ...ml.images import decode_image
-from ..files import read_file
-from .base import AssetKind, Reading
+from ...isolation import get_reader, image_from_plain
+from ..files import checked_size, local_path, stream_hash
+from .base import AssetKind, Reading, reader_limits
 
 
 class ImageKind(AssetKind):
@@ -22,17 +22,29 @@ class ImageKind(AssetKind):
         return ImageBulkAction
 
     def read(self, asset):
-        data, file_hash = read_file(asset.file)
-        return Reading(file_hash=file_hash, payload=data, size=len(data))
+        from ...conf import get_setting
+
+        limit = get_setting("MAX_FILE_SIZE")
+        size = checked_size(asset.file, limit)
+        return Reading(file_hash=stream_hash(asset.file, limit), payload=asset.file, size=size)
 
     def decode(self, reading, context):
-        return [decode_image(io.BytesIO(reading.payload), target_size=context.target_size,
-                             max_pixels=context.max_pixels)]  # fmt: skip
+        from ...conf import get_setting
+
+        with local_path(reading.payload, get_setting("MAX_FILE_SIZE")) as path:
+            return [decode_in_reader(path, context.target_size, context.max_pixels, context.reader_limits)]
 
 
-def decode_for_backbone(data, backbone):
-    """Decode image bytes as the pipeline does for ``backbone`` (commands and benchmarks read files this way)."""
+def decode_in_reader(path, target_size, max_pixels, limits=None):
+    """The image at ``path`` decoded by the reader child, as an RGB ``PIL.Image``."""
+    plain = get_reader().run("image", limits or reader_limits(), path=os.fspath(path), target_size=target_size,
+                             max_pixels=max_pixels)  # fmt: skip
+    return image_from_plain(plain)
+
+
+def decode_for_backbone(path, backbone):
+    """Decode an image file as the pipeline does for ``backbone`` (commands and benchmarks read files this way)."""
     from ...conf import get_setting
 
     target = max(get_setting("DECODE_SIZE"), backbone.input_size)
-    return decode_image(io.BytesIO(data), target_size=target, max_pixels=get_setting("MAX_IMAGE_PIXELS"))
+    return decode_in_reader(path, target, get_setting("MAX_IMAGE_PIXELS"))

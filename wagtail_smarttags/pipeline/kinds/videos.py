@@ -1,6 +1,8 @@
+from dataclasses import asdict, replace
+
 from ...conf import get_setting
-from ...ml.errors import UnreadableAssetError
-from ..files import stream_hash
+from ...isolation import get_reader, image_from_plain
+from ..files import checked_size, local_path, stream_hash
 from .base import AssetKind, Reading
 
 
@@ -27,43 +29,22 @@ class VideoKind(AssetKind):
 
     def read(self, asset):
         limit = get_setting("VIDEO_MAX_FILE_SIZE")
-        try:
-            size = asset.file.size
-        except (OSError, ValueError):
-            raise UnreadableAssetError("The file is missing from storage.") from None
-        if size > limit:
-            raise UnreadableAssetError(
-                f"The file is {size:,} bytes, more than the {limit:,} bytes allowed for a video."
-            )
-        return Reading(file_hash=stream_hash(asset.file), payload=asset.file)
+        size = checked_size(asset.file, limit, " for a video")
+        return Reading(file_hash=stream_hash(asset.file, limit), payload=asset.file, size=size)
 
     def decode_context(self, backbone):
-        from dataclasses import replace
-
         from ...ml.video import DEFAULT_VIDEO_LIMITS
 
         context = super().decode_context(backbone)
         overrides = {"max_pixels": context.max_pixels, "target_size": context.target_size}
         overrides.update(get_setting("VIDEO_LIMITS"))
-        context.options["limits"] = replace(DEFAULT_VIDEO_LIMITS, **overrides)
+        limits = replace(DEFAULT_VIDEO_LIMITS, **overrides)
+        context.options["limits"] = replace(limits, max_seconds=context.soft_seconds(limits.max_seconds))
         return context
 
     def decode(self, reading, context):
-        from ...ml.video import sample_frames
-
-        stored = reading.payload
-        # FFmpeg seeks best in a real file; storages without local paths (S3) are read as a file object.
-        try:
-            path = stored.path
-        except (NotImplementedError, AttributeError, ValueError):
-            path = None
-        if path:
-            return sample_frames(path, context.options["limits"]).images
-        try:
-            stored.open("rb")
-        except (OSError, ValueError) as error:
-            raise UnreadableAssetError(f"The file could not be read from storage: {error}") from None
-        try:
-            return sample_frames(stored.file, context.options["limits"]).images
-        finally:
-            stored.close()
+        # FFmpeg seeks best in a real file: storages without local paths (S3) get a temporary copy.
+        with local_path(reading.payload, get_setting("VIDEO_MAX_FILE_SIZE")) as path:
+            limits = asdict(context.options["limits"])
+            frames = get_reader().run("video", context.reader_limits, path=path, limits=limits)
+        return [image_from_plain(frame) for frame in frames]

@@ -8,8 +8,6 @@ bytes (a PDF named ``.txt`` is read as a PDF, a DOCX named ``.doc`` as a DOCX), 
 Formats: CSV, DOC, DOCX, HTML, PDF, PPT, PPTX, RTF, SRT, TXT, VTT (see ``supported_formats()``).
 """
 
-import zipfile
-
 from ...errors import UnreadableAssetError
 from ..language import guess_language
 from . import legacy, markup, office, pdf, plain  # noqa: F401 - importing registers the extractors
@@ -27,6 +25,7 @@ from .base import (
     get_extractor,
     supported_formats,
 )
+from .zipdir import read_zip_directory
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -43,24 +42,34 @@ __all__ = [
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _zip_flavour(source):
+def _zip_flavour(source, limits):
+    """``"docx"``, ``"pptx"`` or None from the archive's directory, read within ``limits`` (refused beyond them)."""
+    name = source.filename or "The file"
+    if source.size is None:
+        raise UnreadableAssetError(f"{name} is a zip archive of unknown size and cannot be read safely.")
+    if source.size > limits.max_file_bytes:
+        raise UnreadableAssetError(
+            f"{name} is {source.size:,} bytes, over the {limits.max_file_bytes:,}-byte limit for Office files."
+        )
     try:
-        source.rewind()
-        with zipfile.ZipFile(source.file) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+        directory = read_zip_directory(source.file, source.size, limits, name)
+    except OSError:
         return None
     finally:
         source.rewind()
-    if any(name.startswith("word/") for name in names):
+    if "word" in directory.top_level:
         return "docx"
-    if any(name.startswith("ppt/") for name in names):
+    if "ppt" in directory.top_level:
         return "pptx"
     return None
 
 
-def detect_format(source):
-    """The format name for ``source``: its extension, corrected by unmistakable magic bytes."""
+def detect_format(source, limits=DEFAULT_LIMITS):
+    """The format name for ``source``: its extension, corrected by unmistakable magic bytes.
+
+    A zip archive's directory is read to tell DOCX from PPTX, so ``limits`` (file size, members,
+    declared sizes) are checked first, and an archive beyond them is refused here.
+    """
     by_extension = EXTENSIONS.get(source.extension)
     head = source.head
     if head.startswith(b"%PDF-"):
@@ -70,7 +79,7 @@ def detect_format(source):
     if head.startswith(_OLE_SIGNATURE):
         return by_extension if by_extension in ("doc", "ppt") else "doc"
     if head.startswith(b"PK\x03\x04"):
-        return _zip_flavour(source) or by_extension
+        return _zip_flavour(source, limits) or by_extension
     if by_extension in ("doc", "ppt", "docx", "pptx", "pdf") and head:
         # Word can save HTML under .doc; anything else with an Office extension is not that format.
         if b"<html" in head[:1024].lower():
@@ -111,7 +120,7 @@ def extract_text(path_or_file, filename=None, limits=None):
         name = source.filename or "The file"
         if source.size == 0 or not source.head:
             raise UnreadableAssetError(f"{name} is empty.")
-        format_name = detect_format(source)
+        format_name = detect_format(source, limits)
         extractor, whole_file = get_extractor(format_name)
         if _format_mismatch(format_name, source):
             raise UnreadableAssetError(f"{name} is not a valid {format_name.upper()} file (wrong signature).")

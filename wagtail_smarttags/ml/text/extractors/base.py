@@ -45,7 +45,10 @@ class ExtractionLimits:
       the deadline (truncated); other formats, or a PDF with no text yet, are refused.
     * ``max_uncompressed_bytes``: zip-based formats (DOCX, PPTX) are refused when their members
       declare, or actually inflate to, more than this: a zip bomb check made before parsing.
-    * ``max_zip_members``: zip-based formats with more entries than this are refused.
+    * ``max_zip_members``: zip-based formats with more entries than this are refused, from their
+      directory's end record or while it is read, before any zip library parses it.
+    * ``max_stream_bytes``: a PDF stream (page content, object stream, font) inflating to more than
+      this is refused as a flate bomb; pages read before it are kept (truncated).
     """
 
     max_file_bytes: int = 50 * MB
@@ -54,6 +57,7 @@ class ExtractionLimits:
     max_seconds: float = 30.0
     max_uncompressed_bytes: int = 200 * MB
     max_zip_members: int = 10_000
+    max_stream_bytes: int = 64 * MB
 
 
 DEFAULT_LIMITS = ExtractionLimits()

@@ -1,17 +1,19 @@
 """Marked-up text: HTML (BeautifulSoup) and RTF (striprtf).
 
 Both are streamed like plain text: at most ``max_file_bytes`` (and at most 20 bytes per allowed
-character) are read, which for markup-heavy files bounds the work rather than the text. HTML
+character) are read, which for markup-heavy files bounds the work rather than the text. HTML is
+fed to lxml a chunk at a time, with the deadline checked between chunks. HTML
 honours a ``<meta charset>`` that actually decodes the bytes, then falls back to detection; RTF
 is 7-bit by specification and names its own code page (``\\ansicpg``), which striprtf applies
 to ``\\'xx`` escapes.
 """
 
+import codecs
 import re
 
 from ...errors import UnreadableAssetError
 from .base import Extracted, TextBuilder, register
-from .plain import _check_text, detect_encoding
+from .plain import CHUNK_BYTES, SAMPLE_BYTES, _check_text, detect_encoding
 
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _ANSICPG_RE = re.compile(r"\\ansicpg(\d+)")
@@ -43,28 +45,100 @@ def _html_encoding(data, filename):
     return detect_encoding(data[:65536], filename)
 
 
+class _VisibleText:
+    """An lxml parser target keeping the text a reader sees (and the title), up to the character budget.
+
+    It receives the document as events while it is fed, so no tree is ever built: memory stays
+    proportional to the text kept, whatever the markup.
+    """
+
+    def __init__(self, builder):
+        self.builder = builder
+        self.hidden = 0
+        self.in_title = False
+        self.title = []
+        self.pending = []
+
+    def _flush(self):
+        if self.pending:
+            for line in "".join(self.pending).splitlines():
+                if line.strip():
+                    self.builder.add(line.strip())
+            self.pending = []
+
+    def start(self, tag, attributes):
+        self._flush()
+        if tag == "title":
+            self.in_title = True
+        elif tag in _INVISIBLE:
+            self.hidden += 1
+
+    def end(self, tag):
+        self._flush()
+        if tag == "title":
+            self.in_title = False
+        elif tag in _INVISIBLE and self.hidden:
+            self.hidden -= 1
+
+    def data(self, data):
+        if self.in_title:
+            self.title.append(data)
+        elif not self.hidden:
+            self.pending.append(data)
+
+    def comment(self, text):
+        pass
+
+    def close(self):
+        self._flush()
+
+
 @register("html", extensions=("html", "htm", "xhtml"), whole_file=False)
 def extract_html(source, limits, deadline):
-    from bs4 import BeautifulSoup
+    from lxml import etree
 
-    data, truncated_by = _read_prefix(source, limits)
-    encoding = _html_encoding(data, source.filename)
-    markup = data.decode(encoding, errors="replace")
-    _check_text(markup, source.filename)
-    deadline.check()
-    # lxml (already required by python-docx) parses tens of megabytes a second; html.parser does not.
-    soup = BeautifulSoup(markup, "lxml")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for element in soup(_INVISIBLE):
-        element.decompose()
-    deadline.check()
-    builder = TextBuilder(limits.max_chars)
-    builder.add(title)
-    for line in soup.get_text("\n").splitlines():
-        if line.strip() and not builder.add(line.strip()):
+    budget = min(limits.max_file_bytes, limits.max_chars * MAX_MARKUP_BYTES_PER_CHAR)
+    source.rewind()
+    sample = source.read(min(SAMPLE_BYTES, budget))
+    if not sample:
+        raise UnreadableAssetError(f"{source.filename or 'The file'} is empty.")
+    encoding = _html_encoding(sample, source.filename)
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    first = decoder.decode(sample)
+    _check_text(first, source.filename)
+    body = TextBuilder(limits.max_chars)
+    target = _VisibleText(body)
+    # lxml parses tens of megabytes a second; fed a chunk at a time it is stopped by the deadline
+    # or the character budget between chunks instead of parsing a whole file in one call.
+    parser = etree.HTMLParser(target=target, recover=True, no_network=True, remove_comments=True)
+    truncated_by, read, piece = None, len(sample), first
+    while True:
+        if piece:
+            parser.feed(piece)
+        deadline.check()
+        if body.full:
             truncated_by = "max_chars"
             break
-    return Extracted(builder.text(), truncated_by=truncated_by, encoding=encoding)
+        chunk = source.read(min(CHUNK_BYTES, budget - read)) if read < budget else b""
+        if not chunk:
+            if read >= budget and source.read(1):
+                truncated_by = "max_file_bytes"
+            break
+        read += len(chunk)
+        piece = decoder.decode(chunk)
+    piece = decoder.decode(b"", final=True)
+    if piece:
+        parser.feed(piece)
+    try:
+        parser.close()
+    except etree.XMLSyntaxError:
+        pass  # nothing at all was parseable: the empty text is refused by extract_text
+    text = TextBuilder(limits.max_chars)
+    text.add(" ".join("".join(target.title).split()))
+    text.add(body.text(), separator="")
+    if text.full and not truncated_by:
+        truncated_by = "max_chars"
+    return Extracted(text.text(), truncated_by=truncated_by, encoding=encoding)
 
 
 @register("rtf", extensions=("rtf",), whole_file=False)

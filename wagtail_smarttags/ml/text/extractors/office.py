@@ -1,15 +1,17 @@
 """Office Open XML: DOCX (python-docx) and PPTX (python-pptx), behind a zip bomb check.
 
 Both formats are zip archives, and python-docx / python-pptx inflate their XML parts whole into
-memory. Before handing the file over, :func:`check_zip` refuses archives whose members declare
-more than ``max_uncompressed_bytes`` in total, and then inflates every member in a streaming
-pass that stops as soon as the *actual* total passes the limit, since declared sizes can lie.
+memory. Before handing the file over, :func:`check_zip` reads the archive's directory in a stream
+(``zipdir``), refusing too many members or more than ``max_uncompressed_bytes`` declared, and then
+inflates every member in a streaming pass that stops as soon as the *actual* total passes the
+limit, since declared sizes can lie.
 """
 
 import zipfile
 
 from ...errors import UnreadableAssetError
 from .base import Extracted, TextBuilder, register
+from .zipdir import read_zip_directory
 
 INFLATE_CHUNK = 1024 * 1024
 
@@ -17,6 +19,7 @@ INFLATE_CHUNK = 1024 * 1024
 def check_zip(source, limits, deadline):
     """Refuse zip bombs and broken archives before any parser inflates them."""
     name = source.filename or "The file"
+    read_zip_directory(source.file, source.size, limits, name)
     try:
         source.rewind()
         archive = zipfile.ZipFile(source.file)
@@ -79,6 +82,8 @@ def _open_package(opener, source, not_a_package_error, kind):
         return opener(source.file)
     except (not_a_package_error, KeyError, ValueError, zipfile.BadZipFile) as error:
         raise UnreadableAssetError(f"{name} is not a readable {kind}: {error}")
+    except MemoryError:
+        raise  # the reader's memory limit: reported as such, not as a broken file
     except Exception as error:  # lxml syntax errors and the libraries' internals: all mean a broken file
         raise UnreadableAssetError(f"{name} is a malformed {kind}: {error}")
 

@@ -3,11 +3,86 @@
 A PDF with more than ``max_pages`` pages is not refused: its first pages are read and the result
 is flagged ``truncated_by="max_pages"`` (the start of a long document is what describes it best).
 The time budget is checked between pages and, through the layout device, while a page renders,
-so one pathological page cannot hold a worker past ``max_seconds``.
+so one pathological page cannot hold a worker past ``max_seconds``. pdfminer inflates each stream
+whole in one call; it is given a zlib that stops at ``max_stream_bytes`` (a flate bomb, a content
+stream or object stream of gigabytes of zeros, is refused as soon as it passes the limit).
 """
+
+import contextlib
+import threading
+import zlib
 
 from ...errors import UnreadableAssetError
 from .base import DeadlineExceeded, Extracted, TextBuilder, register
+
+_stream_limit = threading.local()
+
+
+class StreamTooLarge(UnreadableAssetError):
+    """A PDF stream inflates beyond ``ExtractionLimits.max_stream_bytes``."""
+
+
+def _too_large(limit):
+    return StreamTooLarge(f"a stream inflates to more than {limit:,} bytes (a possible flate bomb)")
+
+
+def _check_output(output, limit):
+    if len(output) > limit:
+        raise _too_large(limit)
+    return output
+
+
+class _BoundedDecompressor:
+    def __init__(self, decompressor, limit):
+        self._decompressor, self._limit, self._produced = decompressor, limit, 0
+
+    def decompress(self, data, max_length=0):
+        output = self._decompressor.decompress(data, self._limit - self._produced + 1)
+        self._produced += len(output)
+        if self._produced > self._limit:
+            raise _too_large(self._limit)
+        return output
+
+    def __getattr__(self, name):
+        return getattr(self._decompressor, name)
+
+
+class _BoundedZlib:
+    """Stands in for the ``zlib`` module inside ``pdfminer.pdftypes``: inflates no more than the limit
+    set for the current thread (none outside :func:`extract_pdf`, as pdfminer itself would)."""
+
+    error = zlib.error
+
+    def __getattr__(self, name):
+        return getattr(zlib, name)
+
+    def decompress(self, data, *args, **kwargs):
+        limit = getattr(_stream_limit, "bytes", None)
+        if limit is None:
+            return zlib.decompress(data, *args, **kwargs)
+        decompressor = zlib.decompressobj(*args[1:2])
+        output = _check_output(decompressor.decompress(data, limit + 1), limit)
+        if not decompressor.eof:
+            raise zlib.error("Error -5 while decompressing data: incomplete or truncated stream")
+        return output
+
+    def decompressobj(self, *args, **kwargs):
+        decompressor = zlib.decompressobj(*args, **kwargs)
+        limit = getattr(_stream_limit, "bytes", None)
+        return decompressor if limit is None else _BoundedDecompressor(decompressor, limit)
+
+
+@contextlib.contextmanager
+def _bounded_streams(limit):
+    import pdfminer.pdftypes
+
+    if not isinstance(pdfminer.pdftypes.zlib, _BoundedZlib):
+        pdfminer.pdftypes.zlib = _BoundedZlib()
+    _stream_limit.bytes = limit
+    try:
+        yield
+    finally:
+        _stream_limit.bytes = None
 
 
 def _device_class():
@@ -39,6 +114,11 @@ def _layout_text(layout):
 
 @register("pdf", extensions=("pdf",), whole_file=True)
 def extract_pdf(source, limits, deadline):
+    with _bounded_streams(limits.max_stream_bytes):
+        return _extract_pdf(source, limits, deadline)
+
+
+def _extract_pdf(source, limits, deadline):
     from pdfminer.layout import LAParams
     from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
@@ -54,6 +134,10 @@ def extract_pdf(source, limits, deadline):
         raise UnreadableAssetError(f"{name} is an encrypted PDF that needs a password.")
     except PDFEncryptionError as error:
         raise UnreadableAssetError(f"{name} is an encrypted PDF that cannot be decrypted: {error}")
+    except StreamTooLarge as error:
+        raise StreamTooLarge(f"{name} was refused: {error}.")
+    except MemoryError:
+        raise  # the reader's memory limit: reported as such, not as a broken file
     except (PSException, ValueError, TypeError, KeyError, AttributeError, IndexError, AssertionError) as error:
         raise UnreadableAssetError(f"{name} is a malformed PDF: {error or type(error).__name__}")
     except Exception as error:  # pdfminer raises many ad-hoc types on broken files
@@ -82,6 +166,12 @@ def extract_pdf(source, limits, deadline):
         if not builder.text().strip():
             raise
         truncated_by = "max_seconds"
+    except StreamTooLarge as error:
+        if pages_read == 0:
+            raise StreamTooLarge(f"{name} was refused: {error}.")
+        truncated_by = "max_stream_bytes"
+    except MemoryError:
+        raise  # the reader's memory limit: reported as such, not as a broken file
     except Exception as error:  # a broken page after good ones: keep what was read
         if pages_read == 0:
             raise UnreadableAssetError(f"{name} is a malformed PDF: {error or type(error).__name__}")
