@@ -155,3 +155,31 @@ def test_retagging_and_retraining_never_undo_decisions(editor, django_capture_on
     assert SmartTag.objects.get(pk=promoted.pk).state == SmartTag.State.PROMOTED
     assert hat not in get_image_model().objects.search(removed.tag.name)
     assert ModelLogEntry.objects.filter(action=moderation.RETAG_ACTION).count() == 4
+
+
+@pytest.mark.parametrize(
+    "status, error, shown",
+    [
+        ("failed", "The file needs more than 512 MiB to read; reading was stopped.", "This file could not be tagged"),
+        ("skipped", "This is an audio file: only videos get smart tags.", None),
+        ("pending", "", "queued for tagging"),
+        ("pending", "Tagging is paused: the backbone's weights are missing.", None),
+        ("done", "", None),
+    ],
+)
+def test_the_smart_tags_screen_says_how_the_last_tagging_went(photo, editor, client, status, error, shown):
+    from wagtail_smarttags.models import TaggingState
+
+    TaggingState.objects.update_or_create(
+        content_type=ContentType.objects.get_for_model(photo), object_id=photo.pk,
+        defaults={"status": status, "error": error},
+    )  # fmt: skip
+    client.force_login(editor)
+    html = client.get(moderation_url("image", photo.pk)).content.decode()
+    if status == "done":
+        assert "data-smarttags-tagging" not in html
+        return
+    assert f'data-smarttags-tagging="{status}"' in html
+    for text in (error, shown):
+        if text:
+            assert text.replace("'", "&#x27;") in html

@@ -1,8 +1,9 @@
 """End to end in the admin, as an editor would.
 
 Create a tag model, pick examples, train, read and download the report; upload a video and moderate
-its smart tags. Runs the example site and its worker in subprocesses and drives headless Chromium with
-Playwright. Screenshots of each step go to docs/images/training-*.png and video-*.png, for the docs.
+its smart tags; upload a hostile PDF and read on its Smart tags screen why it has none. Runs the
+example site and its worker in subprocesses and drives headless Chromium with Playwright.
+Screenshots of each step go to docs/images/training-*.png, video-*.png and tagging-*.png, for the docs.
 """
 
 import io
@@ -68,6 +69,23 @@ def log_in(page, site):
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{site.url}/admin/")
+
+
+def open_smart_tags_once_tagged(page, site, title, listing, kind, selector):
+    """From the listing an upload lands on, open the asset's edit page, follow its "Smart tags" button
+    and reload until the worker has tagged it (``selector`` is on the screen); returns that locator."""
+    page.wait_for_url(lambda url: "/add/" not in url)
+    page.get_by_role("link", name=title).first.click()
+    page.wait_for_url(re.compile(rf".*/admin/{listing}/edit/\d+/"))
+    page.locator("a.smarttags-edit-link").click()
+    page.wait_for_url(re.compile(rf".*/smarttags/assets/{kind}/\d+/$"))
+    deadline = time.monotonic() + TRAINING_TIMEOUT
+    found = page.locator(selector)
+    while not found.count():
+        assert time.monotonic() < deadline, f"{title} was not tagged in time:\n" + site.log("qcluster.log")[-3000:]
+        page.wait_for_timeout(2000)
+        page.reload()
+    return found
 
 
 def add_assets(page, tag):
@@ -182,19 +200,11 @@ def test_editor_uploads_a_video_and_promotes_one_of_its_generic_tags(example_sit
     page.fill("#id_title", "Summer tees")
     page.set_input_files("#id_file", str(video))
     page.get_by_role("button", name="Upload").click()
-    page.wait_for_url(f"{site.url}/admin/media/")
-    page.get_by_role("link", name="Summer tees").first.click()
-    page.wait_for_url(re.compile(r".*/admin/media/edit/\d+/$"))
 
     # 2. The edit page's "Smart tags" button opens the moderation screen; the worker may still be busy.
-    page.locator("a.smarttags-edit-link").click()
-    page.wait_for_url(re.compile(r".*/smarttags/assets/video/\d+/$"))
-    deadline = time.monotonic() + TRAINING_TIMEOUT
-    generic = page.locator("[data-smarttags-group=generic]")
-    while not generic.count():
-        assert time.monotonic() < deadline, "the video was not tagged in time:\n" + site.log("qcluster.log")[-3000:]
-        page.wait_for_timeout(2000)
-        page.reload()
+    generic = open_smart_tags_once_tagged(
+        page, site, "Summer tees", "media", "video", "[data-smarttags-group=generic]"
+    )
     assert "Generic tags" in generic.inner_text()
     row = generic.locator("tr", has_text="T-shirt")
     assert "Generic" in row.inner_text()
@@ -242,3 +252,27 @@ def test_a_decision_on_a_smart_tag_withdrawn_meanwhile_is_refused_with_a_message
     assert "Trained tag model" not in page.inner_text("main")
     page.wait_for_timeout(800)  # Wagtail's messages slide in
     screenshot(page, "01-withdrawn-tag", prefix="moderation", full_page=True)
+
+
+def test_an_editor_sees_why_a_hostile_document_has_no_smart_tags(example_site, page, tmp_path):
+    """A PDF flate bomb uploaded through Wagtail's document form: the upload is kept, the reader refuses
+    the bomb, and the document's Smart tags screen says why."""
+    from ..baddocuments import MiB, pdf_flate_bomb
+
+    site = example_site
+    bomb = tmp_path / "quarterly-report.pdf"
+    bomb.write_bytes(pdf_flate_bomb(inflated=256 * MiB))
+    log_in(page, site)
+
+    page.goto(f"{site.url}/admin/documents/add/")
+    page.fill("#id_title", "Quarterly report")
+    page.set_input_files("#id_file", str(bomb))
+    page.get_by_role("button", name="Upload").click()
+    failed = open_smart_tags_once_tagged(
+        page, site, "Quarterly report", "documents", "document", "[data-smarttags-tagging=failed]"
+    )
+    message = failed.inner_text()
+    assert "This file could not be tagged" in message
+    assert "a stream inflates to more than 67,108,864 bytes (a possible flate bomb)" in message, message
+    assert "Traceback" not in page.inner_text("main")
+    screenshot(page, "01-hostile-document", prefix="tagging", full_page=True)

@@ -12,7 +12,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.permissions import policy_registry
 
 from ... import moderation
-from ...models import SmartTag
+from ...models import SmartTag, TaggingState
 from ...pipeline.kinds import get_asset_kind
 
 KEEP = "keep"
@@ -139,6 +139,8 @@ class AssetSmartTagsView(WagtailAdminTemplateMixin, FormView):
         context = super().get_context_data(**kwargs)
         context.update(
             asset=self.asset,
+            # How the last tagging went, so that an editor sees why a file has no smart tags.
+            tagging=TaggingState.objects.for_asset(self.asset).first(),
             edit_url=self.edit_url,
             decided=[tag for tag in self.smart_tags if tag.state != SmartTag.State.APPLIED],
         )
