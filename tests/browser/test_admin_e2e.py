@@ -71,6 +71,14 @@ def log_in(page, site):
     page.wait_for_url(f"{site.url}/admin/")
 
 
+def upload_through_form(page, url, title, path):
+    """Wagtail's (or wagtailmedia's) own add form: a title and a file, then Upload."""
+    page.goto(url)
+    page.fill("#id_title", title)
+    page.set_input_files("#id_file", str(path))
+    page.get_by_role("button", name="Upload").click()
+
+
 def open_smart_tags_once_tagged(page, site, title, listing, kind, selector):
     """From the listing an upload lands on, open the asset's edit page, follow its "Smart tags" button
     and reload until the worker has tagged it (``selector`` is on the screen); returns that locator."""
@@ -196,10 +204,7 @@ def test_editor_uploads_a_video_and_promotes_one_of_its_generic_tags(example_sit
     log_in(page, site)
 
     # 1. Media > Add video: wagtailmedia's own form; the upload returns at once, tagging is queued.
-    page.goto(f"{site.url}/admin/media/video/add/")
-    page.fill("#id_title", "Summer tees")
-    page.set_input_files("#id_file", str(video))
-    page.get_by_role("button", name="Upload").click()
+    upload_through_form(page, f"{site.url}/admin/media/video/add/", "Summer tees", video)
 
     # 2. The edit page's "Smart tags" button opens the moderation screen; the worker may still be busy.
     generic = open_smart_tags_once_tagged(
@@ -264,10 +269,7 @@ def test_an_editor_sees_why_a_hostile_document_has_no_smart_tags(example_site, p
     bomb.write_bytes(pdf_flate_bomb(inflated=256 * MiB))
     log_in(page, site)
 
-    page.goto(f"{site.url}/admin/documents/add/")
-    page.fill("#id_title", "Quarterly report")
-    page.set_input_files("#id_file", str(bomb))
-    page.get_by_role("button", name="Upload").click()
+    upload_through_form(page, f"{site.url}/admin/documents/add/", "Quarterly report", bomb)
     failed = open_smart_tags_once_tagged(
         page, site, "Quarterly report", "documents", "document", "[data-smarttags-tagging=failed]"
     )
