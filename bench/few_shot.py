@@ -2,9 +2,11 @@
 
 Runs ``manage.py smarttags_evaluate`` (the production training and prediction code) with
 10, 30 and 50 examples per tag drawn from ``clothing/train``, measured on
-``clothing/validation``; figures are means over several random draws.
+``clothing/validation``; figures are means over several random draws. As in production, training
+sees the site's library, unlabelled: here all of ``clothing/train`` (never a validation image);
+``--no-library`` trains on the examples alone.
 
-    python bench/few_shot.py [--backbones default,lite0,lite1,lite2] [--draws 5] [--json]
+    python bench/few_shot.py [--backbones default,lite0,lite1,lite2] [--draws 5] [--no-library] [--json]
 """
 
 import argparse
@@ -31,13 +33,15 @@ def main():
     parser.add_argument("--backbones", default="default,lite0,lite1,lite2", help=f"Among {', '.join(BACKBONES)}.")
     parser.add_argument("--shots", default="10,30,50")
     parser.add_argument("--draws", type=int, default=5)
+    parser.add_argument("--no-library", dest="library", action="store_false", help="Train on the examples alone.")
     parser.add_argument("--json", action="store_true", help="Print the JSON results instead of the table.")
     args = parser.parse_args()
     clothing = require_dataset("clothing")
     setup_django()
     from django.core.management import call_command
 
-    results = {"dataset": str(clothing), "draws": args.draws, "backbones": {}}
+    library = str(clothing / "train") if args.library else None
+    results = {"dataset": str(clothing), "draws": args.draws, "library": library, "backbones": {}}
     for name in args.backbones.split(","):
         started = time.perf_counter()
         output = io.StringIO()
@@ -46,6 +50,7 @@ def main():
                 "smarttags_evaluate",
                 train=str(clothing / "train"),
                 test=str(clothing / "validation"),
+                library=library,
                 shots=args.shots,
                 draws=args.draws,
                 json=True,
@@ -59,7 +64,8 @@ def main():
 
 
 def print_table(results, clothing, draws):
-    print(f"Few-shot quality on {clothing} ({draws} draws; mean ± std)")
+    library = f"library {results['library']}" if results["library"] else "no library"
+    print(f"Few-shot quality on {clothing} ({draws} draws; mean ± std; {library})")
     print(f"{'backbone':<8} {'shots':>5} {'top-1':>14} {'macro-F1':>14} {'rejected':>14} {'time':>7}")
     for name, evaluation in results["backbones"].items():
         for shots, summary in evaluation["shots"].items():

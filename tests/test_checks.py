@@ -94,11 +94,17 @@ def test_unknown_keys_are_warned_about(settings):
         {"GENERIC_TAGS": "yes"}, {"GENERIC_MIN_CONFIDENCE": 3}, {"GENERIC_MAX_TAGS": 0}, {"GENERIC_LABELS": "sea"},
         {"VIDEO_LIMITS": {"max_frame": 3}}, {"VIDEO_MIN_FRAME_SHARE": -1}, {"VIDEO_MAX_FILE_SIZE": None},
         {"READER_MAX_MEMORY": 0}, {"READER_MAX_SECONDS": 2.5}, {"TEXT_LIMITS": {"max_stream_byte": 1}},
+        {"TRAINING_LIBRARY_SIZE": -1}, {"TRAINING_LIBRARY_SIZE": "all"}, {"TRAINING_LIBRARY_SIZE": True},
     ],
 )  # fmt: skip
 def test_other_bad_values(settings, overrides):
     settings.WAGTAIL_SMARTTAGS = overrides
     assert len(check_settings()) == 1
+
+
+def test_a_library_size_of_zero_turns_the_library_off_and_passes(settings):
+    settings.WAGTAIL_SMARTTAGS = {"TRAINING_LIBRARY_SIZE": 0}
+    assert check_settings() == []
 
 
 def test_the_checks_run_with_manage_py_check(settings):

@@ -144,6 +144,42 @@ def test_evaluate_reports_quality_on_folder_trees(tmp_path):
     assert "top-1" in table and "Per tag at 5 shots" in table
 
 
+def copy_images(images, root):
+    for name, paths in images.items():
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for path in paths:
+            shutil.copy(path, root / name / path.name)
+
+
+def test_evaluate_measures_foreign_images_against_a_library(tmp_path):
+    tags, foreign = ["pants", "t-shirt"], ["shorts", "longsleeve"]
+    copy_images(clothing_images("train", tags, per_class=10), tmp_path / "train")
+    copy_images(clothing_images("validation", tags, per_class=4), tmp_path / "test")
+    copy_images(clothing_images("validation", foreign, per_class=4), tmp_path / "foreign")
+    # The library's folders mean nothing: photos at any depth, some of the tags' among them.
+    copy_images(clothing_images("train", foreign, per_class=15, offset=20), tmp_path / "library" / "2026" / "uploads")
+    copy_images(clothing_images("train", tags, per_class=5, offset=40), tmp_path / "library")
+    arguments = {"train": str(tmp_path / "train"), "test": str(tmp_path / "test"), "shots": "10", "draws": 2}
+    results = json.loads(
+        run("smarttags_evaluate", **arguments, foreign=str(tmp_path / "foreign"), library=str(tmp_path / "library"),
+            json=True)[0]  # fmt: skip
+    )
+    assert results["foreign_images"] == 8 and results["library_images"] == 40 and results["test_images"] == 8
+    summary = results["shots"]["10"]
+    for measure in ("top1", "correct_applied", "foreign_tagged", "rejection_rate"):
+        assert len(summary[measure]["runs"]) == 2 and 0 <= summary[measure]["mean"] <= 1
+    assert summary["correct_applied"]["mean"] <= summary["top1"]["mean"]
+    assert set(summary["foreign_tagged_per_class"]) == set(foreign)
+
+    alone = json.loads(run("smarttags_evaluate", **arguments, foreign=str(tmp_path / "foreign"), json=True)[0])
+    assert alone["library_images"] == 0 and "foreign_tagged" in alone["shots"]["10"]
+    table, _ = run("smarttags_evaluate", **arguments, foreign=str(tmp_path / "foreign"))
+    assert "foreign tagged" in table and "correct+applied" in table
+
+    with pytest.raises(CommandError, match="these are its tags: pants, t-shirt"):
+        run("smarttags_evaluate", **arguments, foreign=str(tmp_path / "train"))
+
+
 
 
 @pytest.fixture

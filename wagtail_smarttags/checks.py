@@ -34,6 +34,14 @@ def check_settings(app_configs=None, **kwargs):
         "READER_MAX_MEMORY", "READER_MAX_SECONDS",
     ):  # fmt: skip
         messages += _check_positive_integer(key, values[key])
+    size = values["TRAINING_LIBRARY_SIZE"]
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        messages.append(
+            Error(
+                f"{SETTING_NAME}['TRAINING_LIBRARY_SIZE'] must be 0 or a positive integer, not {size!r}.",
+                id="wagtail_smarttags.E006",
+            )
+        )
     messages += _check_guidelines(values)
     if not isinstance(values["TASK_OPTIONS"], dict):
         messages.append(Error(f"{SETTING_NAME}['TASK_OPTIONS'] must be a dict.", id="wagtail_smarttags.E006"))

@@ -61,6 +61,10 @@ DEFAULTS = {
     "MAX_IMAGE_PIXELS": 89_478_485,
     # Images are decoded no larger than this on their shorter side.
     "DECODE_SIZE": 320,
+    # Training shows each tag model up to this many of the library's images (from the embedding cache) and
+    # the other tag models' examples, unlabelled, so that it learns what its tags are not: an image gets a
+    # tag only if it looks more like the tag's examples than like anything else the site holds. 0 turns it off.
+    "TRAINING_LIBRARY_SIZE": 2000,
     # Folds used to cross-validate thresholds, precision and recall while training.
     "CROSS_VALIDATION_FOLDS": 5,
     # The training guidelines enforced in the admin.

@@ -16,7 +16,7 @@ from ..factories import create_tag_model
 
 pytestmark = pytest.mark.django_db
 
-HEADINGS = ["Tag model", "Tag", "Examples", "Status", "Precision", "Recall", "Last trained"]
+HEADINGS = ["Tag model", "Tag", "Examples", "Status", "Precision", "Recall", "Applied automatically", "Last trained"]
 
 
 @pytest.fixture
@@ -66,6 +66,22 @@ def test_one_row_per_tag_of_each_model_with_status_colours(admin_client, report_
     assert "Download XLSX" in html and "Download CSV" in html
 
 
+def test_a_tag_with_too_few_examples_is_marked_not_applied_and_its_figures_unreliable(admin_client, report_models):
+    response = report(admin_client)
+    rows = {row.tag.name: row for row in response.context["object_list"]}
+    assert (rows["hat"].automatic, rows["hat"].few_examples) == (True, False)
+    assert (rows["pants"].automatic, rows["pants"].few_examples) == (False, True)
+    assert rows["pants"].automatic_label == "No: fewer than 10 examples"
+    assert rows["skirt"].automatic_label == "No: not trained"
+    html = response.content.decode()
+    assert html.count('data-smarttags-automatic="no"') == 4 and html.count('data-smarttags-automatic="yes"') == 2
+    # Pants' cross-validated figures (on 4 photos) carry the caveat; hat's (on 10) do not.
+    assert html.count("from 4 examples: unreliable") == (rows["pants"].precision is not None) + (
+        rows["pants"].recall is not None
+    )
+    assert "from 10 examples" not in html
+
+
 def test_filter_by_model_and_status(admin_client, report_models):
     garments, colours = report_models
     names = lambda response: sorted(row.tag.name for row in response.context["object_list"])  # noqa: E731
@@ -89,9 +105,11 @@ def test_xlsx_export_has_a_row_per_tag(admin_client, report_models):
     assert hat[2] == 10 and hat[3] == "Trained"
     metrics = garments.active_version.metrics["tags"][str(Tag.objects.get(name="hat").pk)]
     assert hat[4] == pytest.approx(metrics["precision"]) and hat[5] == pytest.approx(metrics["recall"])
-    assert hat[6] is not None  # last trained, a real date cell
+    assert hat[6] == "Yes"
+    assert hat[7] is not None  # last trained, a real date cell
     assert by_tag["Garments", "pants"][2:4] == (4, "Partially trained")
-    assert by_tag["Colours", "red"][2:] == (0, "Not trained", None, None, None)
+    assert by_tag["Garments", "pants"][6] == "No: fewer than 10 examples"
+    assert by_tag["Colours", "red"][2:] == (0, "Not trained", None, None, "No: not trained", None)
 
 
 def test_xlsx_export_keeps_the_filters(admin_client, report_models):

@@ -6,6 +6,7 @@ from django.urls import reverse
 from taggit.models import Tag
 from wagtail.models import ModelLogEntry
 
+from wagtail_smarttags.admin.views import versions as versions_view
 from wagtail_smarttags.models import SmartTag, TaggingState, TagModel, TagModelTag, TrainingExample, TrainingVersion
 from wagtail_smarttags.training import service as training
 
@@ -291,6 +292,45 @@ def test_versions_screen_shows_each_training_with_metrics(admin_client, trained_
     assert "Version 2" in html and "Version 1" in html
     assert "Roll back to version 1" in html and "Roll back to version 2" not in html
     assert "hat: 10" in html and "shoes: 10" in html
+
+
+def test_versions_screen_says_which_tags_are_not_applied_and_leaves_them_out_of_the_means(
+    admin_client, django_capture_on_commit_callbacks
+):
+    examples = clothing_images("train", ["hat", "pants"], per_class=10)
+    examples["shoes"] = clothing_images("train", ["shoes"], per_class=3)["shoes"]
+    # An editor's slip: a photo of pants among the hats.
+    slip = clothing_images("train", ["pants"], per_class=1, offset=30)["pants"][0]
+    examples["hat"] = [*examples["hat"], slip]
+    tag_model = create_tag_model("Garments", examples)
+    with django_capture_on_commit_callbacks(execute=True):
+        version = training.request_training(tag_model)
+    version.refresh_from_db()
+    tags = {tag["name"]: tag for tag in version.metrics["tags"].values()}
+    assert (tags["shoes"]["automatic"], tags["hat"]["automatic"]) == (False, True)
+
+    html = admin_client.get(reverse("tagmodel:versions", args=[tag_model.pk])).content.decode()
+    assert "shoes: 3 · not applied automatically" in html and "hat: 10 ·" not in html
+    assert html.count("data-smarttags-held-back") == 2  # the chip and the help text
+    assert "One tag has fewer than 10 examples: it is trained" in html
+    assert html.count("not counting 1 tag with fewer than 10 examples") == 2  # precision and recall
+    summary = versions_view.version_summary(version, minimum=10)
+    measured = [tags["hat"], tags["pants"]]
+    assert summary["precision"] == pytest.approx(sum(tag["precision"] for tag in measured) / 2)
+
+    # The cross-validated confusion matrix: a row per tag, its examples spread over the tags and "no tag".
+    matrix = {row["tag"]: row for row in summary["confusion"]}
+    assert list(matrix) == ["hat", "pants", "shoes"]
+    for name, row in matrix.items():
+        assert sum(cell["count"] for cell in row["cells"]) + row["none"] == tags[name]["examples"]
+        assert [cell["correct"] for cell in row["cells"]] == [column == name for column in matrix]
+    assert "data-smarttags-confusion" in html and "Confusion matrix and likely mistakes" in html
+    # The slipped photo is the first of hat's likely mistakes, shown with its thumbnail.
+    hat_mistakes = {row["tag"]: row for row in summary["mistakes"]}["hat"]["mistakes"]
+    slipped = TrainingExample.objects.get(tag_model=tag_model, image__title=slip.stem).image
+    assert hat_mistakes[0] == {**hat_mistakes[0], "image": slipped.pk, "predicted": "pants"}
+    mistakes_html = html.split('data-smarttags-mistakes="hat"', 1)[1].split("</ul>", 1)[0]
+    assert reverse("wagtailimages:edit", args=[slipped.pk]) in mistakes_html and "taken for pants" in mistakes_html
 
 
 def test_rollback_reactivates_an_earlier_version_and_keeps_editor_decisions(

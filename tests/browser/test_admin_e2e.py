@@ -29,7 +29,8 @@ SCREENSHOTS = (
     else Path(tempfile.gettempdir()) / "smarttags-screenshots"
 )
 TAGS = ["hat", "shoes"]
-TRAINING_TIMEOUT = 150  # seconds; the worker embeds 20 photographs on a busy machine
+LIBRARY = ["dress", "shorts"]
+TRAINING_TIMEOUT = 300  # seconds; the worker embeds 90 photographs on a busy machine
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,9 @@ def example_site(tmp_path_factory):
         pytest.skip(
             f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run browser tests."
         )
-    site = ExampleSite(tmp_path_factory.mktemp("example-site"), clothing_images("train", TAGS, per_class=10))
+    # The examples to be, and a library of other garments the tag model learns its tags are not.
+    images = {**clothing_images("train", TAGS, per_class=10), **clothing_images("train", LIBRARY, per_class=35)}
+    site = ExampleSite(tmp_path_factory.mktemp("example-site"), images)
     try:
         site.start()
         yield site
@@ -168,6 +171,8 @@ def test_editor_trains_a_tag_model_and_downloads_the_report(example_site, page):
     row.get_by_role("button", name=re.compile("More options")).click()
     row.get_by_role("link", name="Versions").click()
     assert "Version 1" in page.inner_text("main")
+    # It learnt what its tags are not from the site's library (the example site's other photos).
+    assert re.search(r"Learnt what its tags are not from \d+ images of the library", page.inner_text("main"))
     screenshot(page, "06-versions")
 
     # 5. Reports > Smart Tags Training, then its XLSX download.
@@ -175,8 +180,10 @@ def test_editor_trains_a_tag_model_and_downloads_the_report(example_site, page):
     page.get_by_role("link", name="Smart Tags Training").click()
     page.wait_for_url(f"{site.url}/admin/reports/smart-tags-training/")
     table = page.locator("table.listing")
+    assert "Applied automatically" in table.locator("thead").text_content()
     for tag in TAGS:
         assert "Trained" in table.locator("tr", has_text=tag).text_content()
+        assert table.locator("tr", has_text=tag).locator("[data-smarttags-automatic=yes]").count() == 1
     screenshot(page, "07-report")
     page.get_by_role("button", name="Actions", exact=True).click()
     with page.expect_download() as download_info:
@@ -188,7 +195,7 @@ def test_editor_trains_a_tag_model_and_downloads_the_report(example_site, page):
     assert rows[0][:4] == ("Tag model", "Tag", "Examples", "Status")
     assert sorted(row[:4] for row in rows[1:]) == [("Garments", tag, 10, "Trained") for tag in TAGS]
     for row in rows[1:]:
-        assert 0 <= row[4] <= 1 and 0 <= row[5] <= 1
+        assert 0 <= row[4] <= 1 and 0 <= row[5] <= 1 and row[6] == "Yes"
 
 
 def test_editor_uploads_a_video_and_promotes_one_of_its_generic_tags(example_site, page, tmp_path):

@@ -190,3 +190,30 @@ def test_a_storage_without_local_paths_is_read_through_a_temporary_copy(
     assert not os.path.exists(image.file.path), "the image is only in memory"
     assert state_of(image).status == TaggingState.Status.DONE, state_of(image).error
     assert smart_tags_of(image, SmartTag.Source.TRAINED).filter(tag__name="hat").exists()
+
+
+def test_training_learns_from_the_library_in_the_embedding_cache(django_capture_on_commit_callbacks, settings):
+    """The site's own uploads, already embedded, are what a new model learns its tags are not."""
+    look_alikes = clothing_images("train", ["shorts", "longsleeve"], per_class=25)
+    for paths in look_alikes.values():
+        for path in paths:
+            uploaded(django_capture_on_commit_callbacks, create_image, path)
+    other_model = create_tag_model("Headwear", clothing_images("train", ["hat", "dress"], per_class=3, offset=30))
+    tag_model = create_tag_model("Garments", clothing_images("train", ["pants", "t-shirt"], per_class=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        version = request_training(tag_model)
+    version.refresh_from_db()
+    metrics = version.metrics
+    cached = EmbeddingCache.objects.filter(backbone_id=version.backbone_id).count()
+    # Every image cached when training began (the 50 uploads at least: fewer than TRAINING_LIBRARY_SIZE), and
+    # the other model's examples, which training embeds if they were not yet.
+    assert 50 + 6 <= metrics["library_images"] <= cached + other_model.examples.count()
+    assert metrics["background_classes"] >= 2
+    tag_model.refresh_from_db()
+    assert tag_model.active_version == version
+
+    settings.WAGTAIL_SMARTTAGS = {**settings.WAGTAIL_SMARTTAGS, "TRAINING_LIBRARY_SIZE": 0}
+    with django_capture_on_commit_callbacks(execute=True):
+        without = request_training(tag_model)
+    without.refresh_from_db()
+    assert without.metrics["library_images"] == 0 and without.metrics["background_classes"] == 0

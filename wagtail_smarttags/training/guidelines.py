@@ -68,8 +68,8 @@ def check_examples(examples_by_tag):
             messages.append(GuidelineMessage(WARNING, "not_trained", text % values, tag_id=tag.pk))
         elif count < minimum:
             text = _(
-                "“%(tag)s” has %(count)s example images, fewer than %(minimum)s: it will be partially trained "
-                "and its smart tags less reliable."
+                "“%(tag)s” has %(count)s example images, fewer than %(minimum)s: it will be partially trained, "
+                "and not applied to assets automatically until it has %(minimum)s."
             )
             messages.append(GuidelineMessage(WARNING, "partially_trained", text % values, tag_id=tag.pk))
         for image in tag_images:

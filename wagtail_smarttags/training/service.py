@@ -14,6 +14,7 @@ from ..pipeline.kinds import IMAGE, get_asset_kind
 from ..pipeline.loading import get_backbone
 from ..pipeline.tagging import embed_assets
 from ..queue import enqueue_on_commit
+from .library import library_background
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +54,11 @@ def train_version(version_id):
     TrainingVersion.objects.filter(pk=version.pk).update(status=TrainingVersion.Status.RUNNING, error="")
     try:
         backbone = get_backbone()
-        embeddings, labels, metrics = collect_examples(tag_model, backbone)
-        classifier, tag_metrics = train_classifier(embeddings, labels, **classifier_settings())
+        embeddings, labels, metrics, example_images = collect_examples(tag_model, backbone)
+        background = library_background(tag_model, backbone)
+        classifier, tag_metrics = train_classifier(
+            embeddings, labels, **classifier_settings(), background=background
+        )
     except (SmartTagsError, ValueError) as error:
         _fail(version, str(error))
         return version
@@ -64,6 +68,11 @@ def train_version(version_id):
         return version
     for tag_id, result in tag_metrics.items():
         metrics["tags"][tag_id].update(result.as_dict())
+        # Rows of the training set become the example images an editor can look at.
+        for mistake in metrics["tags"][tag_id].get("mistakes", []):
+            mistake["image"] = example_images[mistake.pop("example")]
+    metrics["library_images"] = 0 if background is None else len(background)
+    metrics["background_classes"] = getattr(classifier, "background_classes", 0)
     version.set_parameters(classifier_to_arrays(classifier))
     version.metrics = metrics
     version.backbone_id = backbone.id
@@ -90,7 +99,8 @@ def activate_version(version):
 
 
 def collect_examples(tag_model, backbone):
-    """Embed the model's examples. Returns ``(embeddings, labels, metrics)``; labels are tag ids as strings."""
+    """Embed the model's examples. Returns ``(embeddings, labels, metrics, image id of each row)``; labels are
+    tag ids as strings."""
     import numpy as np
 
     minimum = get_setting("MIN_EXAMPLES_PER_TAG")
@@ -99,7 +109,7 @@ def collect_examples(tag_model, backbone):
     vectors, errors = embed_assets(get_asset_kind(IMAGE), [example.image_id for example in examples])
     metrics = {"tags": {}, "skipped_examples": [], "backbone": backbone.id}
     counts = {tag.pk: 0 for tag in tags}
-    embeddings, labels = [], []
+    embeddings, labels, example_images = [], [], []
     for example in examples:
         if example.tag_id not in counts:
             continue  # The tag was taken out of the model after the example was chosen.
@@ -110,6 +120,7 @@ def collect_examples(tag_model, backbone):
         counts[example.tag_id] += 1
         embeddings.append(vectors[example.image_id])
         labels.append(str(example.tag_id))
+        example_images.append(example.image_id)
     for tag in tags:
         count = counts[tag.pk]
         metrics["tags"][str(tag.pk)] = {
@@ -123,13 +134,17 @@ def collect_examples(tag_model, backbone):
             "A tag model needs example images for at least two tags; "
             f"{len(usable)} of its {len(tags)} tags have usable examples."
         )
-    return np.stack(embeddings), labels, metrics
+    return np.stack(embeddings), labels, metrics, example_images
 
 
 def classifier_settings():
     """``{"backend": ..., "options": ...}`` for :func:`~wagtail_smarttags.ml.classifiers.train_classifier`."""
     config = get_setting("CLASSIFIER")
-    options = {"folds": get_setting("CROSS_VALIDATION_FOLDS"), **(config.get("OPTIONS") or {})}
+    options = {
+        "folds": get_setting("CROSS_VALIDATION_FOLDS"),
+        "min_examples_to_apply": get_setting("MIN_EXAMPLES_PER_TAG"),
+        **(config.get("OPTIONS") or {}),
+    }
     return {"backend": config["BACKEND"], "options": options}
 
 

@@ -7,10 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.images import get_image_model
 
+from ...conf import get_setting
 from ...models import TagModel, TrainingVersion
 from ...training import service as training
 from ..permissions import can_train
+
+MISTAKES_PER_TAG = 8
 
 
 def average(values):
@@ -18,16 +22,70 @@ def average(values):
     return sum(values) / len(values) if values else None
 
 
-def version_summary(version):
-    """What the versions screen shows of one version: counts and mean cross-validated metrics."""
-    tags = (version.metrics or {}).get("tags", {})
+def version_summary(version, minimum=None):
+    """What the versions screen shows of one version: counts and mean cross-validated metrics.
+
+    The means leave out tags with fewer than ``minimum`` examples: two photos that are both
+    recognised out of fold make a "100%" that says nothing of the tag.
+    """
+    minimum = get_setting("MIN_EXAMPLES_PER_TAG") if minimum is None else minimum
+    by_id = (version.metrics or {}).get("tags", {})
+    tags = sorted(by_id.values(), key=lambda tag: tag.get("name", ""))
+    measured = [tag for tag in tags if tag.get("examples", 0) >= minimum]
+    held_back = [tag for tag in tags if tag.get("automatic") is False]
     return {
         "version": version,
-        "tags": sorted(tags.values(), key=lambda tag: tag.get("name", "")),
-        "examples": sum(tag.get("examples", 0) for tag in tags.values()),
-        "precision": average([tag.get("precision") for tag in tags.values()]),
-        "recall": average([tag.get("recall") for tag in tags.values()]),
+        "tags": tags,
+        "examples": sum(tag.get("examples", 0) for tag in tags),
+        "precision": average([tag.get("precision") for tag in measured]),
+        "recall": average([tag.get("recall") for tag in measured]),
+        "unmeasured": len(tags) - len(measured),
+        "held_back": held_back,
+        "minimum": minimum,
+        # Shown only when the library taught the model something: a new site's library may be its examples.
+        "library_images": (version.metrics or {}).get("library_images") if (version.metrics or {}).get(
+            "background_classes"
+        ) else None,
+        "confusion": confusion_matrix(by_id),
+        "mistakes": likely_mistakes(by_id),
     }
+
+
+def confusion_matrix(by_id):
+    """Rows of the cross-validated confusion matrix, one per tag: what its examples were given, tag by tag
+    (in the order of the rows) and then "no tag". ``[]`` for versions trained before it was recorded."""
+    ordered = sorted(by_id, key=lambda tag_id: by_id[tag_id].get("name", ""))
+    if not ordered or any("confusion" not in by_id[tag_id] for tag_id in ordered):
+        return []
+    return [
+        {
+            "tag": by_id[tag_id]["name"],
+            "cells": [
+                {"count": by_id[tag_id]["confusion"].get(column, 0), "correct": column == tag_id}
+                for column in ordered
+            ],
+            "none": by_id[tag_id]["confusion"].get("", 0),
+        }
+        for tag_id in ordered
+    ]
+
+
+def likely_mistakes(by_id, per_tag=MISTAKES_PER_TAG):
+    """``[{"tag": name, "mistakes": [{"image": id, "predicted": name, "confidence": float}], "more": int}]``:
+    each tag's examples that the model, trained without them, took for another tag; the surest first."""
+    rows = []
+    for tag in sorted(by_id.values(), key=lambda tag: tag.get("name", "")):
+        mistakes = tag.get("mistakes") or []
+        if mistakes:
+            rows.append({
+                "tag": tag["name"],
+                "mistakes": [
+                    {**mistake, "predicted": by_id.get(mistake["predicted"], {}).get("name", "?")}
+                    for mistake in mistakes[:per_tag]
+                ],
+                "more": max(0, len(mistakes) - per_tag),
+            })  # fmt: skip
+    return rows
 
 
 class TrainingPermissionMixin:
@@ -56,11 +114,14 @@ class VersionsView(TrainingPermissionMixin, WagtailAdminTemplateMixin, TemplateV
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         versions = self.tag_model.versions.select_related("created_by").order_by("-number")
-        context.update(
-            tag_model=self.tag_model,
-            versions=[version_summary(version) for version in versions],
-            succeeded=TrainingVersion.Status.SUCCEEDED,
-        )
+        rows = [version_summary(version, get_setting("MIN_EXAMPLES_PER_TAG")) for version in versions]
+        # One query for the thumbnails of every version's likely mistakes.
+        wanted = {mistake["image"] for row in rows for tag in row["mistakes"] for mistake in tag["mistakes"]}
+        images = get_image_model().objects.in_bulk(wanted)
+        for row in rows:
+            for tag in row["mistakes"]:
+                tag["mistakes"] = [{**m, "image": images[m["image"]]} for m in tag["mistakes"] if m["image"] in images]
+        context.update(tag_model=self.tag_model, versions=rows, succeeded=TrainingVersion.Status.SUCCEEDED)
         return context
 
 

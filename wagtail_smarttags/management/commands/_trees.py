@@ -82,3 +82,13 @@ def _inside(path, root):
     except ValueError:
         return False
     return True
+
+
+def library_files(root, warn):
+    """Every image file under ``root``, at any depth, however its folders are named (they mean nothing)."""
+    root = root.resolve()
+    files = []
+    for folder, subfolders, _ in os.walk(root):  # never follows links to folders
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        files += image_files(Path(folder), root, warn)
+    return files

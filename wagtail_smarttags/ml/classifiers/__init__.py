@@ -30,9 +30,12 @@ def classifier_class(backend=DEFAULT_CLASSIFIER):
     return cls
 
 
-def train_classifier(embeddings, labels, options=None, backend=DEFAULT_CLASSIFIER):
-    """Train the ``backend`` classifier; returns ``(classifier, {label: TagMetrics})``."""
-    return classifier_class(backend).train(embeddings, labels, options)
+def train_classifier(embeddings, labels, options=None, backend=DEFAULT_CLASSIFIER, background=None):
+    """Train the ``backend`` classifier; returns ``(classifier, {label: TagMetrics})``.
+
+    ``background``: unlabelled embeddings of the site's library, or None (see :meth:`TagClassifier.train`).
+    """
+    return classifier_class(backend).train(embeddings, labels, options, background=background)
 
 
 def classifier_to_arrays(classifier):

@@ -20,9 +20,19 @@ class TagMetrics:
     recall: float | None
     threshold: float
     similarity_floor: float
+    #: False for a tag that is trained but never applied automatically (too few examples).
+    automatic: bool = True
+    #: What its examples got out of fold: ``{tag: count}``, ``""`` counting those given no tag.
+    confusion: dict = field(default_factory=dict)
+    #: Its examples given another best tag out of fold, the likeliest mistakes on new images:
+    #: ``[{"example": row of the training embeddings, "predicted": tag, "confidence": float}]``.
+    mistakes: list = field(default_factory=list)
 
     def as_dict(self):
         return {
+            "automatic": self.automatic,
+            "confusion": self.confusion,
+            "mistakes": self.mistakes,
             "examples": self.examples,
             "precision": self.precision,
             "recall": self.recall,
@@ -51,8 +61,13 @@ class TagClassifier:
     labels: list
 
     @classmethod
-    def train(cls, embeddings, labels, options=None):
-        """Return ``(classifier, {label: TagMetrics})`` for (N, D) ``embeddings`` and N string labels."""
+    def train(cls, embeddings, labels, options=None, background=None):
+        """Return ``(classifier, {label: TagMetrics})`` for (N, D) ``embeddings`` and N string labels.
+
+        ``background`` (M, D) or None: embeddings of images of the site's library, unlabelled. Most
+        images a model will see belong to none of its tags; a classifier may learn from these what
+        its tags are not. Some of them are images of the tags (the examples usually are among them).
+        """
         raise NotImplementedError
 
     def decide(self, embeddings):

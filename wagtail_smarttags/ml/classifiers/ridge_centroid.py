@@ -19,6 +19,16 @@ Two cross-validated tests then decide whether that tag is applied at all:
   tag's centroid above a floor learnt from out-of-fold examples), so that an image
   that fits none of the model's tags gets none of them.
 
+Given a *background* (embeddings of the site's library, unlabelled), the classifier
+also learns what the model's tags are not, which the two tests above cannot: an image
+of a garment the model was not made for is often as close to a tag's centroid as the
+tag's own examples. The library is split into images that look like one of the tags
+(a model cross-fitted on the examples and the rest of the library gives them to a tag)
+and the others; the others are grouped by k-means into ``background_clusters``
+classes that the ridge and the centroids learn beside the tags. A tag is applied only
+when it beats every background class, so an image must look more like the tag's
+examples than like anything else the site holds.
+
 Everything is NumPy; parameters round-trip through :meth:`TagClassifier.to_arrays`
 as plain arrays.
 """
@@ -50,6 +60,21 @@ class TrainingOptions:
     floor_quantile: float = 0.02
     #: ... less this slack, so the floor is not tighter than the examples justify.
     floor_margin: float = 0.05
+    #: Classes learnt from the background (the site's library) beside the tags; 0 ignores the background.
+    background_clusters: int = 10
+    #: Library images that a model cross-fitted on the examples gives to a tag with at least this
+    #: probability are taken for images of that tag and left out of the background.
+    background_confidence: float = 0.5
+    #: A background cluster that wins over the tags for more than this share of the held-out examples is
+    #: taken for a group of the tags' own photos and dropped (1: never).
+    background_steal_rate: float = 0.05
+    #: Fewer library images than this left for the background, and none is learnt.
+    background_min_images: int = 50
+    #: Tags with fewer examples than this are trained (they still compete with the others) but never
+    #: applied: a tag learnt from one or two images would be applied to half the library.
+    min_examples_to_apply: int = 0
+    #: Library images taken for images of a tag count as this much of an example of it (0: not at all).
+    library_example_weight: float = 0.5
     folds: int = 5
     seed: int = 0
 
@@ -68,6 +93,12 @@ class RidgeCentroidClassifier(TagClassifier):
     scale: float
     centroid_scale: float = 30.0
     centroid_weight: float = 0.0
+    #: Per tag: whether it may be applied at all (see ``TrainingOptions.min_examples_to_apply``).
+    automatic: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.automatic is None:
+            self.automatic = np.ones(len(self.labels), dtype=bool)
 
     def probabilities(self, embeddings):
         return self._probabilities_of_unit_vectors(l2_normalise(np.asarray(embeddings, dtype=np.float32)))
@@ -92,12 +123,23 @@ class RidgeCentroidClassifier(TagClassifier):
             embeddings, self.weights, self.bias, self.centroids, self.scale, self.centroid_scale,
             self.centroid_weight, cosines=cosines,
         )  # fmt: skip
-        best = probabilities.argmax(axis=1)
+        n_tags = len(self.labels)
+        best = probabilities[:, :n_tags].argmax(axis=1)
         rows = np.arange(len(best))
         confidences = probabilities[rows, best]
         similarities = cosines[rows, best]
-        applied = (confidences >= self.thresholds[best]) & (similarities >= self.similarity_floors[best])
-        return best, confidences, similarities, applied, probabilities
+        applied = (
+            self.automatic[best]
+            & (probabilities.argmax(axis=1) < n_tags)  # no background class looks more like the image
+            & (confidences >= self.thresholds[best])
+            & (similarities >= self.similarity_floors[best])
+        )
+        return best, confidences, similarities, applied, probabilities[:, :n_tags]
+
+    @property
+    def background_classes(self):
+        """How many classes of the site's library were learnt beside the tags (rows after the tags')."""
+        return len(self.weights) - len(self.labels)
 
     def to_arrays(self):
         return {
@@ -110,11 +152,12 @@ class RidgeCentroidClassifier(TagClassifier):
             "scale": np.asarray(self.scale, dtype=np.float32),
             "centroid_scale": np.asarray(self.centroid_scale, dtype=np.float32),
             "centroid_weight": np.asarray(self.centroid_weight, dtype=np.float32),
+            "automatic": np.asarray(self.automatic, dtype=bool),
         }
 
     @classmethod
-    def train(cls, embeddings, labels, options=None):
-        return train_classifier(embeddings, labels, options)
+    def train(cls, embeddings, labels, options=None, background=None):
+        return train_classifier(embeddings, labels, options, background)
 
     @classmethod
     def from_arrays(cls, arrays):
@@ -129,12 +172,15 @@ class RidgeCentroidClassifier(TagClassifier):
             scale=float(arrays["scale"]),
             centroid_scale=float(arrays["centroid_scale"]) if "centroid_scale" in arrays else 30.0,
             centroid_weight=float(arrays["centroid_weight"]) if "centroid_weight" in arrays else 0.0,
+            automatic=np.asarray(arrays["automatic"], dtype=bool) if "automatic" in arrays else None,
         )
 
 
-def train_classifier(embeddings, labels, options=None):
+def train_classifier(embeddings, labels, options=None, background=None):
     """Train a classifier over ``embeddings`` (N, D) with one string label per row.
 
+    ``background`` (M, D), optional: unlabelled embeddings of the site's library, in which images
+    of the tags and of everything else are mixed (see the module's docstring).
     Returns ``(classifier, {label: TagMetrics})``. Needs at least two distinct labels.
     """
     options = TrainingOptions(**options) if isinstance(options, dict) else options or TrainingOptions()
@@ -148,22 +194,32 @@ def train_classifier(embeddings, labels, options=None):
     index_of = {label: index for index, label in enumerate(label_names)}
     targets = np.array([index_of[label] for label in labels])
     n_classes = len(label_names)
+    background = _background(embeddings, targets, n_classes, background, options)
 
-    out_of_fold = _cross_validate(embeddings, targets, n_classes, options)
+    out_of_fold = _cross_validate(embeddings, targets, n_classes, options, background)
+    if background is not None and options.background_steal_rate < 1:
+        background, out_of_fold = _without_clusters_of_the_tags(
+            embeddings, targets, n_classes, options, background, out_of_fold
+        )
     thresholds, floors, metrics = _choose_thresholds(targets, out_of_fold, label_names, options)
 
-    weights = _fit_ridge(embeddings, targets, n_classes, options.regularisation)
+    vectors, all_targets, n_all, row_weights = _with_background(
+        embeddings, targets, n_classes, background, options.library_example_weight
+    )
     classifier = RidgeCentroidClassifier(
         labels=label_names,
-        weights=weights,
-        bias=np.zeros(n_classes, dtype=np.float32),
-        centroids=_centroids(embeddings, targets, n_classes),
+        weights=_fit_ridge(vectors, all_targets, n_all, options.regularisation, row_weights),
+        bias=np.zeros(n_all, dtype=np.float32),
+        centroids=_centroids(vectors, all_targets, n_all),
         thresholds=thresholds,
         similarity_floors=floors,
         scale=float(options.scale),
         centroid_scale=float(options.centroid_scale),
         centroid_weight=float(options.centroid_weight),
+        automatic=np.bincount(targets, minlength=n_classes) >= options.min_examples_to_apply,
     )
+    for label, automatic in zip(label_names, classifier.automatic):
+        metrics[label].automatic = bool(automatic)
     return classifier, metrics
 
 
@@ -175,19 +231,134 @@ def _probabilities(embeddings, weights, bias, centroids, scale, centroid_scale, 
     return probabilities
 
 
-def _cross_validate(embeddings, targets, n_classes, options):
-    """Out-of-fold (probabilities, similarity to own-fold centroids) for every example."""
+def _background(embeddings, targets, n_classes, library, options):
+    """``(vectors, cluster of each)``: the library's images that look like none of the tags, clustered.
+
+    Images of the tags are expected in the library (the examples themselves usually are): a
+    model of the tags against the rest of the library, fitted on the other folds of the library,
+    decides for each image whether it belongs to a tag; those are left out. ``None`` when there
+    is no library, or too little of it left to learn from.
+    """
+    if library is None or len(library) == 0 or options.background_clusters <= 0:
+        return None
+    library = l2_normalise(np.asarray(library, dtype=np.float32))
+    # The examples are images of the library too; their own rows would only restate them.
+    library = library[(library @ embeddings.T).max(axis=1) < 0.9999]
+    if len(library) < 10:
+        return None
+    rng = np.random.default_rng(options.seed)
+    folds = max(2, min(options.folds, len(library)))
+    fold_of = rng.permutation(len(library)) % folds
+    looks_like_a_tag = np.zeros(len(library), dtype=bool)
+    tag_of = np.zeros(len(library), dtype=int)
+    for fold in range(folds):
+        held_out = fold_of == fold
+        vectors = np.concatenate([embeddings, library[~held_out]])
+        fold_targets = np.concatenate([targets, np.full(int((~held_out).sum()), n_classes)])
+        weights = _fit_ridge(vectors, fold_targets, n_classes + 1, options.regularisation)
+        probabilities = _softmax(options.scale * (library[held_out] @ weights.T))
+        best = probabilities.argmax(axis=1)
+        looks_like_a_tag[held_out] = (best < n_classes) & (probabilities.max(axis=1) >= options.background_confidence)
+        tag_of[held_out] = best
+    others = library[~looks_like_a_tag]
+    if len(others) < options.background_min_images:
+        # A new site's first uploads, mostly of the tags themselves: too few to tell what is not a tag.
+        return None
+    clusters = min(options.background_clusters, len(others) // 5)
+    if clusters < 1:
+        return None
+    return others, kmeans(others, clusters, rng), library[looks_like_a_tag], tag_of[looks_like_a_tag]
+
+
+def kmeans(vectors, clusters, rng, iterations=20):
+    """Spherical k-means on unit vectors: the cluster index of each row (k-means++ seeding)."""
+    centres = [vectors[rng.integers(len(vectors))]]
+    for _ in range(1, clusters):
+        distance = np.maximum(1.0 - (vectors @ np.stack(centres).T).max(axis=1), 0.0)
+        total = distance.sum()
+        chosen = rng.choice(len(vectors), p=distance / total) if total > 0 else rng.integers(len(vectors))
+        centres.append(vectors[chosen])
+    centres = np.stack(centres)
+    assignment = (vectors @ centres.T).argmax(axis=1)
+    for _ in range(iterations):
+        for index in range(clusters):
+            members = vectors[assignment == index]
+            if len(members):
+                centres[index] = members.mean(axis=0)
+        centres = l2_normalise(centres)
+        updated = (vectors @ centres.T).argmax(axis=1)
+        if np.array_equal(updated, assignment):
+            break
+        assignment = updated
+    # Clusters left empty are dropped, so that every background class has members.
+    _, assignment = np.unique(assignment, return_inverse=True)
+    return assignment
+
+
+def _without_clusters_of_the_tags(embeddings, targets, n_classes, options, background, out_of_fold):
+    """Drop the background clusters that win over the tags for more than ``background_steal_rate`` of the
+    held-out examples: groups of the tags' own photos that the sorting left in the library (a library made
+    mostly of them leaves many), not images of something else."""
+    probabilities = out_of_fold[0]
+    winners = probabilities.argmax(axis=1)
+    vectors, clusters, positives, positive_targets = background
+    stolen = np.bincount(winners[winners >= n_classes] - n_classes, minlength=int(clusters.max()) + 1)
+    own_photos = np.flatnonzero(stolen > options.background_steal_rate * len(targets))
+    if not len(own_photos):
+        return background, out_of_fold
+    keep = ~np.isin(clusters, own_photos)
+    if not keep.any():
+        background = None
+    else:
+        _, renumbered = np.unique(clusters[keep], return_inverse=True)
+        background = (vectors[keep], renumbered, positives, positive_targets)
+    return background, _cross_validate(embeddings, targets, n_classes, options, background)
+
+
+def _positive_weights(targets, positive_targets, weight, reference=10):
+    """Library images taken for a tag count as ``weight`` of an example while the tag has ``reference``
+    examples or fewer, and less beyond: they help most where examples are few, and with many, the
+    look-alikes among them cost more than they add."""
+    counts = np.bincount(targets, minlength=int(positive_targets.max(initial=0)) + 1)
+    return (weight * np.minimum(1.0, reference / np.maximum(counts[positive_targets], 1))).astype(np.float32)
+
+
+def _with_background(embeddings, targets, n_classes, background, weight=0.0):
+    """Examples and background rows as one training set: ``(vectors, targets, number of classes, row weights)``.
+    Library images that look like a tag count as ``weight`` of an example of it."""
+    if background is None:
+        return embeddings, targets, n_classes, None
+    vectors, clusters, positives, positive_targets = background
+    if not weight:
+        positives, positive_targets = positives[:0], positive_targets[:0]
+    return (
+        np.concatenate([embeddings, vectors, positives]),
+        np.concatenate([targets, n_classes + clusters, positive_targets]),
+        n_classes + int(clusters.max()) + 1,
+        np.concatenate([np.ones(len(targets) + len(vectors)), _positive_weights(targets, positive_targets, weight)]),
+    )
+
+
+def _cross_validate(embeddings, targets, n_classes, options, background=None):
+    """Out-of-fold (probabilities over tags and background classes, similarity to own-fold tag centroids)
+    for every example. The background is in every fold's training: it is never what is measured."""
     n = len(targets)
-    probabilities = np.full((n, n_classes), np.nan, dtype=np.float32)
+    n_all = _with_background(embeddings, targets, n_classes, background)[2]
+    weight = options.library_example_weight
+    probabilities = np.full((n, n_all), np.nan, dtype=np.float32)
     similarities = np.full((n, n_classes), np.nan, dtype=np.float32)
     for train_index, test_index in stratified_folds(targets, options.folds, options.seed):
         # A tag whose examples all sit in the test fold has nothing to learn from here.
-        present = np.unique(targets[train_index])
-        remap = np.full(n_classes, -1)
+        present_tags = np.unique(targets[train_index])
+        present = np.concatenate([present_tags, np.arange(n_classes, n_all)])
+        remap = np.full(n_all, -1)
         remap[present] = np.arange(len(present))
-        fold_targets = remap[targets[train_index]]
-        weights = _fit_ridge(embeddings[train_index], fold_targets, len(present), options.regularisation)
-        centroids = _centroids(embeddings[train_index], fold_targets, len(present))
+        vectors, fold_targets, _, row_weights = _with_background(
+            embeddings[train_index], targets[train_index], n_classes, background, weight
+        )
+        fold_targets = remap[fold_targets]
+        weights = _fit_ridge(vectors, fold_targets, len(present), options.regularisation, row_weights)
+        centroids = _centroids(vectors, fold_targets, len(present))
         fold_probabilities = _probabilities(
             embeddings[test_index],
             weights,
@@ -198,7 +369,7 @@ def _cross_validate(embeddings, targets, n_classes, options):
             options.centroid_weight,
         )
         probabilities[np.ix_(test_index, present)] = fold_probabilities
-        similarities[np.ix_(test_index, present)] = embeddings[test_index] @ centroids.T
+        similarities[np.ix_(test_index, present_tags)] = embeddings[test_index] @ centroids[: len(present_tags)].T
     # A tag absent from a fold's training gets probability 0; its similarity stays NaN (unknown).
     return np.nan_to_num(probabilities, nan=0.0), similarities
 
@@ -207,8 +378,9 @@ def _choose_thresholds(targets, out_of_fold, label_names, options):
     probabilities, similarities = out_of_fold
     n_classes = len(label_names)
     rows = np.arange(len(targets))
-    predicted = probabilities.argmax(axis=1)
-    confidence = probabilities.max(axis=1)
+    predicted = probabilities[:, :n_classes].argmax(axis=1)
+    confidence = probabilities[rows, predicted]
+    beats_background = probabilities.argmax(axis=1) < n_classes
     predicted_similarity = np.nan_to_num(similarities[rows, predicted], nan=-1.0)
     own_similarity = similarities[rows, targets]  # NaN where the tag was absent from the fold's training
 
@@ -227,21 +399,35 @@ def _choose_thresholds(targets, out_of_fold, label_names, options):
             floors[index] = float(np.quantile(own_similarity[own], options.floor_quantile)) - options.floor_margin
 
     # One confidence threshold for all tags, from the correctly classified out-of-fold examples.
-    threshold = choose_confidence_threshold(confidence, predicted == targets, options.rejection_rate)
+    threshold = choose_confidence_threshold(
+        confidence, (predicted == targets) & beats_background, options.rejection_rate
+    )
     thresholds = np.full(n_classes, threshold, dtype=np.float32)
 
-    applied = (confidence >= thresholds[predicted]) & (predicted_similarity >= floors[predicted])
+    applied = (
+        beats_background & (confidence >= thresholds[predicted]) & (predicted_similarity >= floors[predicted])
+    )
     metrics = {}
     for index, label in enumerate(label_names):
         own = targets == index
         tagged = applied & (predicted == index)
         true_positives = int((tagged & own).sum())
+        given = [label_names[p] if a else "" for p, a in zip(predicted[own], applied[own])]
         metrics[label] = TagMetrics(
             examples=int(own.sum()),
             precision=true_positives / int(tagged.sum()) if tagged.any() else None,
             recall=true_positives / int(own.sum()) if own.any() else None,
             threshold=float(thresholds[index]),
             similarity_floor=float(floors[index]),
+            confusion={name: given.count(name) for name in sorted(set(given))},
+            mistakes=sorted(
+                (
+                    {"example": int(row), "predicted": label_names[predicted[row]],
+                     "confidence": float(confidence[row])}  # fmt: skip
+                    for row in np.flatnonzero(own & (predicted != index))
+                ),
+                key=lambda mistake: -mistake["confidence"],
+            ),
         )
     return thresholds, floors, metrics
 
@@ -258,12 +444,17 @@ def choose_confidence_threshold(confidence, correct, rejection_rate):
     return float(np.quantile(confidence[correct], min(rejection_rate, 1.0), method="lower"))
 
 
-def _fit_ridge(embeddings, targets, n_classes, regularisation):
-    """Class-balanced ridge regression onto one-hot targets; returns weights (n_classes, D)."""
+def _fit_ridge(embeddings, targets, n_classes, regularisation, row_weights=None):
+    """Class-balanced ridge regression onto one-hot targets; returns weights (n_classes, D).
+
+    ``row_weights``: how much each row counts within its class (1 for all by default)."""
     n, dimension = embeddings.shape
     x = np.asarray(embeddings, dtype=np.float32)
-    counts = np.bincount(targets, minlength=n_classes).astype(np.float32)
-    sample_weights = (n / (n_classes * np.maximum(counts, 1)))[targets].astype(np.float32)
+    row_weights = np.ones(n, dtype=np.float32) if row_weights is None else np.asarray(row_weights, np.float32)
+    counts = np.bincount(targets, weights=row_weights, minlength=n_classes).astype(np.float32)
+    sample_weights = (row_weights * (row_weights.sum() / (n_classes * np.maximum(counts, 1e-6)))[targets]).astype(
+        np.float32
+    )
     one_hot = np.eye(n_classes, dtype=np.float32)[targets]
     penalty = max(float(regularisation), 1e-6)
     # Products in float32 (the costly part), the solve in float64 (the penalty keeps it well conditioned).
