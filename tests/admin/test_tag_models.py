@@ -330,7 +330,7 @@ def test_versions_screen_says_which_tags_are_not_applied_and_leaves_them_out_of_
     slipped = TrainingExample.objects.get(tag_model=tag_model, image__title=slip.stem).image
     assert hat_mistakes[0] == {**hat_mistakes[0], "image": slipped.pk, "predicted": "pants"}
     mistakes_html = html.split('data-smarttags-mistakes="hat"', 1)[1].split("</ul>", 1)[0]
-    assert reverse("wagtailimages:edit", args=[slipped.pk]) in mistakes_html and "taken for pants" in mistakes_html
+    assert reverse("wagtailimages:edit", args=[slipped.pk]) in mistakes_html and "most like pants" in mistakes_html
 
 
 def test_rollback_reactivates_an_earlier_version_and_keeps_editor_decisions(
