@@ -135,3 +135,10 @@ def test_the_classifier_setting_is_checked(settings):
     for wrong in ({"BACKEND": "forest_of_the_moon"}, {"OPTIONS": {}}, "ridge_centroid"):
         settings.WAGTAIL_SMARTTAGS = {"CLASSIFIER": wrong}
         assert ids(check_settings()) == ["wagtail_smarttags.E012"], wrong
+
+
+@pytest.mark.parametrize("key", ["AUTO_TAG", "PREVIEW_BEFORE_ACTIVATION", "SCHEDULE_CYCLES"])
+def test_switches_must_be_true_or_false(settings, key):
+    settings.WAGTAIL_SMARTTAGS = {key: "no"}
+    messages = check_settings()
+    assert ids(messages) == ["wagtail_smarttags.E013"] and key in messages[0].msg

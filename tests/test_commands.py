@@ -75,6 +75,20 @@ def test_train_prints_per_tag_metrics(example_tree):
     assert {tag["name"] for tag in metrics["tags"].values()} == {"hat", "shoes"}
 
 
+def test_train_with_preview_leaves_the_active_version_and_prints_what_would_change(example_tree):
+    run("smarttags_import_examples", "Garments", str(example_tree))
+    run("smarttags_train", "Garments")
+    out, _ = run("smarttags_train", "Garments", preview=True)
+    assert "version 2 waits to be activated or discarded" in out
+    assert "Activating it would change" in out and "gain" in out
+    tag_model = TagModel.objects.get(title="Garments")
+    assert tag_model.active_version.number == 1
+    out, _ = run("smarttags_train", "Garments", preview=True, json=True)
+    preview = json.loads(out)["preview"]
+    assert preview["status"] == "ready" and preview["compared_with"] == 1
+    assert {tag["name"] for tag in preview["tags"].values()} == {"hat", "shoes"}
+
+
 def test_train_reports_a_failure_clearly(example_tree):
     shutil.rmtree(example_tree / "shoes")
     run("smarttags_import_examples", "Hats only", str(example_tree))

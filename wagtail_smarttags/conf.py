@@ -65,6 +65,10 @@ DEFAULTS = {
     # the other tag models' examples, unlabelled, so that it learns what its tags are not: an image gets a
     # tag only if it looks more like the tag's examples than like anything else the site holds. 0 turns it off.
     "TRAINING_LIBRARY_SIZE": 2000,
+    # A training started in the admin waits, once trained, for an editor to preview what it would change in
+    # the library and to activate or discard it; the train screen lets the editor choose either way each time.
+    # False makes "activate as soon as trained" the screen's default. Commands activate unless told --preview.
+    "PREVIEW_BEFORE_ACTIVATION": True,
     # Folds used to cross-validate thresholds, precision and recall while training.
     "CROSS_VALIDATION_FOLDS": 5,
     # The training guidelines enforced in the admin.

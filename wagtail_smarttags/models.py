@@ -88,6 +88,8 @@ class TrainingVersion(models.Model):
         RUNNING = "running", _("Training")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
+        # Trained, previewed and turned down by an editor: it never tagged an asset.
+        DISCARDED = "discarded", _("Discarded")
 
     tag_model = models.ForeignKey(TagModel, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -98,11 +100,17 @@ class TrainingVersion(models.Model):
     parameters = models.BinaryField(null=True, editable=False)
     # {"tags": {tag id: {name, examples, precision, recall, threshold, similarity_floor}}, ...}
     metrics = models.JSONField(default=dict, blank=True)
+    # False: once trained, the version waits to be previewed and activated by an editor.
+    activate_when_trained = models.BooleanField(default=True)
+    # What activating it would change in the library, computed from cached embeddings (see training.preview).
+    preview = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When it first became the active version; None while it awaits activation, and for versions never used.
+    activated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["tag_model", "-number"]
@@ -113,6 +121,10 @@ class TrainingVersion(models.Model):
 
     def __str__(self):
         return f"{self.tag_model} v{self.number}"
+
+    @property
+    def awaits_activation(self):
+        return self.status == self.Status.SUCCEEDED and self.activated_at is None and bool(self.parameters)
 
     def set_parameters(self, arrays):
         self.parameters = encode_arrays(arrays)

@@ -20,3 +20,8 @@ def retag_with_tag_model(tag_model_id):
 
 def run_scheduled_cycle():
     return cycles.run_scheduled_cycle()
+
+
+def preview_version(version_id):
+    preview = training.preview_version(int(version_id))
+    return preview.get("status") if preview else None

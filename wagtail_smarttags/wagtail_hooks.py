@@ -68,6 +68,8 @@ def register_training_log_actions(actions):
     actions.register_action(training.LOG_CREATE, _("Create tag model"), _("Tag model created"))
     actions.register_action(training.LOG_TRAIN, _("Train tag model"), _("Tag model training started"))
     actions.register_action(training.LOG_ROLLBACK, _("Roll back tag model"), _("Tag model rolled back"))
+    actions.register_action(training.LOG_ACTIVATE, _("Activate tag model version"), _("Previewed version activated"))
+    actions.register_action(training.LOG_DISCARD, _("Discard tag model version"), _("Previewed version discarded"))
     actions.register_action(training.LOG_DELETE, _("Delete tag model"), _("Tag model deleted"))
 
 

@@ -16,14 +16,6 @@ from ..factories import create_image, create_tag_model, solid_image_bytes
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, django_user_model):
-    user = django_user_model.objects.create_superuser("admin", "admin@example.com", "password")
-    client.force_login(user)
-    client.user = user
-    return client
-
-
 def solid_images(count, start=0):
     return [
         create_image(solid_image_bytes((start + index, 90, 200)), title=f"swatch {start + index}", name="s.png")

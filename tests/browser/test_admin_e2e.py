@@ -1,8 +1,9 @@
 """End to end in the admin, as an editor would.
 
-Create a tag model, pick examples, train, read and download the report; upload a video and moderate
-its smart tags; upload a hostile PDF and read on its Smart tags screen why it has none. Runs the
-example site and its worker in subprocesses and drives headless Chromium with Playwright.
+Create a tag model, pick examples, train, preview and activate the version, read and download the
+report; upload a video and moderate its smart tags; upload a hostile PDF and read on its Smart tags
+screen why it has none. Runs the example site and its worker in subprocesses and drives headless
+Chromium with Playwright.
 Screenshots of each step go to docs/images/training-*.png, video-*.png and tagging-*.png, for the docs.
 """
 
@@ -189,12 +190,48 @@ def test_editor_trains_a_tag_model_and_downloads_the_report(example_site, page):
         page.goto(f"{site.url}/admin/smart-tags/models/")
         row = page.locator("tr", has_text="Garments")
     assert "Trained" in row.text_content()
+    awaiting = row.locator("[data-smarttags-awaiting]")
+    assert awaiting.inner_text() == "Not active yet: preview and activate it"
     screenshot(page, "05-trained")
 
-    # 4. The versions of the model, with their metrics.
-    page.goto(f"{site.url}/admin/smart-tags/models/")
-    row.get_by_role("button", name=re.compile("More options")).click()
-    row.get_by_role("link", name="Versions").click()
+    # 4. Preview before activation: what version 1 would do to the library, tag by tag. The worker may still
+    # be tagging the library's uploads; the editor works the preview out again until every image is counted.
+    awaiting.click()
+    page.wait_for_url(re.compile(r".*/smart-tags/models/versions/\d+/preview/\d+/$"))
+    deadline = time.monotonic() + TRAINING_TIMEOUT
+    while True:
+        preview = page.locator("[data-smarttags-preview]")
+        status = preview.get_attribute("data-smarttags-preview")
+        assert status != "failed", page.inner_text("main")
+        if status == "ready" and "not embedded yet" not in page.inner_text("main"):
+            break
+        assert time.monotonic() < deadline, "the library was not tagged in time:\n" + site.log("qcluster.log")[-3000:]
+        if status == "ready":
+            page.locator("[data-smarttags-refresh-preview]").click()
+        page.wait_for_timeout(2000)
+        page.reload()
+    summary = page.inner_text("[data-smarttags-preview-summary]")
+    assert "This model tags nothing yet. Activating version 1 would change the smart tags of" in summary
+    library_size = sum(10 for _ in TAGS) + 35 * len(LIBRARY)
+    assert f"of the library's {library_size} embedded images and videos" in summary
+
+    def preview_count(tag, direction):
+        return int(page.locator(f'[data-smarttags-preview-tag="{tag}"] [data-{direction}]').get_attribute(
+            f"data-{direction}"
+        ))  # fmt: skip
+
+    # The hats and shoes of the library would get their tag; the held-back dress no photo at all.
+    assert preview_count("hat", "gain") >= 9 and preview_count("shoes", "gain") >= 9
+    assert preview_count(HELD_BACK, "gain") == 0
+    hats = page.locator('[data-smarttags-preview-samples="gain:hat"] li')
+    assert hats.count() >= 8 and hats.first.locator("img").count() == 1
+    assert "Discard version 1" in page.inner_text(".smarttags-preview__actions")
+    screenshot(page, "05-preview", full_page=True)
+    page.locator("[data-smarttags-activate]").click()
+    page.wait_for_url(re.compile(r".*/smart-tags/models/versions/\d+/$"))
+    assert "Version 1 of “Garments” is active" in page.inner_text(".messages")
+
+    # 5. The versions of the model, with their metrics.
     assert "Version 1" in page.inner_text("main")
     main = page.inner_text("main")
     # It learnt what its tags are not from the site's library (the example site's other photos).
@@ -209,10 +246,10 @@ def test_editor_trains_a_tag_model_and_downloads_the_report(example_site, page):
     assert confusion.get_attribute("open") is not None
     slip = confusion.locator('[data-smarttags-mistakes="hat"] li', has=page.locator(f'img[alt="{SLIP}"]'))
     assert slip.count() == 1 and "most like" in slip.inner_text()
-    slip.scroll_into_view_if_needed()
+    page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
     screenshot(page, "06-versions", full_page=True)
 
-    # 5. Reports > Smart Tags Training, then its XLSX download.
+    # 6. Reports > Smart Tags Training, then its XLSX download.
     page.get_by_role("button", name="Reports").click()
     page.get_by_role("link", name="Smart Tags Training").click()
     page.wait_for_url(f"{site.url}/admin/reports/smart-tags-training/")

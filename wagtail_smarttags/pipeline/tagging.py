@@ -186,7 +186,7 @@ def retag_from_cache(tag_model_id, chunk_size=2000):
     classifier = classifier_for(version)
 
     def decided_chunks():
-        for chunk in _cached_chunks(backbone, chunk_size):
+        for chunk in cached_chunks(backbone, chunk_size):
             yield {
                 content_type_id: (assets, decide(classifier, {oid: v for oid, (_, _, v) in assets.items()}))
                 for content_type_id, assets in chunk.items()
@@ -237,7 +237,7 @@ def read_ahead(produce):
         producer.join()
 
 
-def _cached_chunks(backbone, chunk_size):
+def cached_chunks(backbone, chunk_size):
     """``{content type id: {object id: (state id, model versions, embedding)}}`` for done visual assets."""
     visual_types = [content_type_for(kind.get_model()).pk for kind in get_asset_kinds(visual=True).values()]
     states = TaggingState.objects.filter(status=Status.DONE, content_type_id__in=visual_types).exclude(file_hash="")

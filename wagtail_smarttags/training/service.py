@@ -15,11 +15,13 @@ from ..pipeline.loading import get_backbone
 from ..pipeline.tagging import embed_assets
 from ..queue import enqueue_on_commit
 from .library import library_background
+from .preview import PreviewStatus, compute_preview
 
 logger = logging.getLogger(__name__)
 
 TRAIN_TASK = "wagtail_smarttags.tasks.train_version"
 RETAG_TASK = "wagtail_smarttags.tasks.retag_with_tag_model"
+PREVIEW_TASK = "wagtail_smarttags.tasks.preview_version"
 
 
 class TagTrainingStatus:
@@ -28,14 +30,20 @@ class TagTrainingStatus:
     NOT_TRAINED = "not trained"
 
 
-def request_training(tag_model, user=None, run_now=False):
-    """Create a queued version of ``tag_model`` and train it in the worker (or now, if ``run_now``)."""
+def request_training(tag_model, user=None, run_now=False, activate=True):
+    """Create a queued version of ``tag_model`` and train it in the worker (or now, if ``run_now``).
+
+    With ``activate`` the version tags the library as soon as it is trained; without, it is previewed
+    against the library and waits for an editor to activate or discard it.
+    """
     with transaction.atomic():
         TagModel.objects.select_for_update().filter(pk=tag_model.pk).update(
             status=TagModel.Status.PENDING, status_message=""
         )
         number = (tag_model.versions.aggregate(last=Max("number"))["last"] or 0) + 1
-        version = TrainingVersion.objects.create(tag_model=tag_model, number=number, created_by=user)
+        version = TrainingVersion.objects.create(
+            tag_model=tag_model, number=number, created_by=user, activate_when_trained=activate
+        )
         if not run_now:
             enqueue_on_commit(TRAIN_TASK, version.pk)
     if run_now:
@@ -81,7 +89,14 @@ def train_version(version_id):
     version.finished_at = timezone.now()
     with transaction.atomic():
         version.save()
-        activate_version(version)
+        if version.activate_when_trained:
+            activate_version(version)
+        else:
+            TagModel.objects.filter(pk=tag_model.pk).update(
+                status=TagModel.Status.TRAINED, status_message="", last_trained_at=version.finished_at
+            )
+    if not version.activate_when_trained:
+        compute_preview(version)
     return version
 
 
@@ -95,7 +110,26 @@ def activate_version(version):
             status_message="",
             last_trained_at=version.finished_at or timezone.now(),
         )
+        if version.activated_at is None:
+            version.activated_at = timezone.now()
+            TrainingVersion.objects.filter(pk=version.pk).update(activated_at=version.activated_at)
         enqueue_on_commit(RETAG_TASK, tag_model.pk)
+
+
+def request_preview(version, run_now=False):
+    """Work out again what activating ``version`` would change, in the worker (or now)."""
+    if run_now:
+        return compute_preview(version)
+    TrainingVersion.objects.filter(pk=version.pk).update(preview={"status": PreviewStatus.COMPUTING})
+    enqueue_on_commit(PREVIEW_TASK, version.pk)
+    return None
+
+
+def preview_version(version_id):
+    version = TrainingVersion.objects.select_related("tag_model").filter(pk=version_id).first()
+    if version is None or not version.awaits_activation:
+        return None
+    return compute_preview(version)
 
 
 def collect_examples(tag_model, backbone):
@@ -171,15 +205,39 @@ def _fail(version, message):
 LOG_CREATE = "wagtail_smarttags.tag_model.create"
 LOG_TRAIN = "wagtail_smarttags.tag_model.train"
 LOG_ROLLBACK = "wagtail_smarttags.tag_model.rollback"
+LOG_ACTIVATE = "wagtail_smarttags.tag_model.activate"
+LOG_DISCARD = "wagtail_smarttags.tag_model.discard"
 LOG_DELETE = "wagtail_smarttags.tag_model.delete"
 
 
-def train_tag_model(tag_model, user=None):
+def train_tag_model(tag_model, user=None, activate=True):
     """Queue a training of ``tag_model`` for ``user`` and record it in the audit log."""
     from wagtail.log_actions import log
 
-    version = request_training(tag_model, user)
-    log(tag_model, LOG_TRAIN, user=user, data={"version": version.number})
+    version = request_training(tag_model, user, activate=activate)
+    log(tag_model, LOG_TRAIN, user=user, data={"version": version.number, "preview": not activate})
+    return version
+
+
+def activate_previewed(version, user=None):
+    """Make a version that awaited activation the active one, re-tag the library, and record who did it."""
+    if not version.awaits_activation:
+        raise ValueError(f"Version {version.number} of {version.tag_model} is not waiting to be activated.")
+    return _switch_to(version, user, LOG_ACTIVATE)
+
+
+def discard_version(version, user=None):
+    """Turn down a version that awaited activation: it keeps its metrics, loses its parameters, never tags."""
+    from wagtail.log_actions import log
+
+    if not version.awaits_activation:
+        raise ValueError(f"Version {version.number} of {version.tag_model} is not waiting to be activated.")
+    with transaction.atomic():
+        TrainingVersion.objects.filter(pk=version.pk).update(
+            status=TrainingVersion.Status.DISCARDED, parameters=None, preview={}
+        )
+        log(version.tag_model, LOG_DISCARD, user=user, data={"version": version.number})
+    version.refresh_from_db()
     return version
 
 
@@ -189,16 +247,20 @@ def rollback_to(version, user=None):
     The library is re-tagged from cached embeddings; smart tags editors removed or promoted keep
     their state (see ``pipeline.writing``).
     """
-    from wagtail.log_actions import log
-
     if version.status != TrainingVersion.Status.SUCCEEDED or not version.parameters:
         raise ValueError(f"Version {version.number} of {version.tag_model} did not train successfully.")
+    return _switch_to(version, user, LOG_ROLLBACK)
+
+
+def _switch_to(version, user, action):
+    from wagtail.log_actions import log
+
     previous = version.tag_model.active_version
     activate_version(version)
     version.tag_model.refresh_from_db()
     log(
         version.tag_model,
-        LOG_ROLLBACK,
+        action,
         user=user,
         data={"version": version.number, "previous_version": previous.number if previous else None},
     )

@@ -19,6 +19,7 @@ from wagtail.images import get_image_model
 from wagtail.images.shortcuts import get_rendition_or_not_found
 from wagtail.log_actions import log
 
+from ...conf import get_setting
 from ...models import TagModel, TrainingVersion
 from ...training import service as training
 from ...training.guidelines import check_ready_to_train, errors_in
@@ -50,6 +51,8 @@ class TagModelIndexView(generic.IndexView):
                 latest_version_number=Subquery(latest.values("number")[:1]),
                 latest_version_status=Subquery(latest.values("status")[:1]),
                 latest_version_error=Subquery(latest.values("error")[:1]),
+                latest_version_id=Subquery(latest.values("pk")[:1]),
+                latest_version_activated_at=Subquery(latest.values("activated_at")[:1]),
             )
         )
 
@@ -167,8 +170,11 @@ class TagModelDeleteView(generic.DeleteView):
         training.delete_tag_model(self.object, user=self.request.user)
 
 
-def start_training(request, tag_model):
-    """Queue a training if the guidelines allow it, and tell the editor what happens next."""
+def start_training(request, tag_model, activate=None):
+    """Queue a training if the guidelines allow it, and tell the editor what happens next.
+
+    ``activate`` None follows ``PREVIEW_BEFORE_ACTIVATION``.
+    """
     if not can_train(request.user):
         messages.error(request, _("You may edit tag models but not train them: ask someone who may."))
         return redirect("tagmodel:edit", quote(tag_model.pk))
@@ -180,15 +186,21 @@ def start_training(request, tag_model):
         return redirect("tagmodel:edit", quote(tag_model.pk))
     for message in problems:
         messages.warning(request, str(message))
-    version = training.train_tag_model(tag_model, user=request.user)
-    messages.success(
-        request,
-        _(
+    if activate is None:
+        activate = not get_setting("PREVIEW_BEFORE_ACTIVATION")
+    version = training.train_tag_model(tag_model, user=request.user, activate=activate)
+    if activate:
+        message = _(
             "Training of “%(model)s” started in the background as version %(version)s. "
-            "This list shows its progress; it becomes Trained when the worker is done."
+            "This list shows its progress; the version tags the library as soon as it is trained."
         )
-        % {"model": tag_model.title, "version": version.number},
-    )
+    else:
+        message = _(
+            "Training of “%(model)s” started in the background as version %(version)s. "
+            "This list shows its progress; once it is trained, preview what it would change in the library, "
+            "then activate or discard it."
+        )
+    messages.success(request, message % {"model": tag_model.title, "version": version.number})
     return redirect("tagmodel:index")
 
 
@@ -222,11 +234,12 @@ class TrainView(WagtailAdminTemplateMixin, TemplateView):
             tag_model=self.tag_model,
             errors=errors_in(problems),
             warnings=[message for message in problems if not message.is_error],
+            preview_first=get_setting("PREVIEW_BEFORE_ACTIVATION"),
         )
         return context
 
     def post(self, request, pk):
-        return start_training(request, self.tag_model)
+        return start_training(request, self.tag_model, activate=request.POST.get("then") == "activate")
 
 
 class TagModelViewSet(ModelViewSet):
@@ -277,6 +290,14 @@ class TagModelViewSet(ModelViewSet):
             path("train/<int:pk>/", TrainView.as_view(), name="train"),
             path("versions/<int:pk>/", versions.VersionsView.as_view(), name="versions"),
             path("versions/<int:pk>/rollback/<int:version_id>/", versions.RollbackView.as_view(), name="rollback"),
+            path("versions/<int:pk>/preview/<int:version_id>/", versions.PreviewView.as_view(), name="preview"),
+            path(
+                "versions/<int:pk>/preview/<int:version_id>/refresh/",
+                versions.RefreshPreviewView.as_view(),
+                name="refresh_preview",
+            ),
+            path("versions/<int:pk>/activate/<int:version_id>/", versions.ActivateView.as_view(), name="activate"),
+            path("versions/<int:pk>/discard/<int:version_id>/", versions.DiscardView.as_view(), name="discard"),
         ]
         # Every URL answers 403 to users without the permission it needs.
         for pattern in urlpatterns:

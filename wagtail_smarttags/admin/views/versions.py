@@ -1,17 +1,23 @@
-"""Versions of a tag model: every training with its metrics, and rolling back to an earlier one."""
+"""Versions of a tag model: every training with its metrics, previewing and activating (or discarding) a
+new one, and rolling back to an earlier one."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.images import get_image_model
+from wagtail.images.shortcuts import get_rendition_or_not_found
 
 from ...conf import get_setting
 from ...models import TagModel, TrainingVersion
+from ...pipeline.kinds import kind_for_model
 from ...training import service as training
+from ...training.preview import PreviewStatus
 from ..permissions import can_train
 
 MISTAKES_PER_TAG = 8
@@ -123,6 +129,139 @@ class VersionsView(TrainingPermissionMixin, WagtailAdminTemplateMixin, TemplateV
                 tag["mistakes"] = [{**m, "image": images[m["image"]]} for m in tag["mistakes"] if m["image"] in images]
         context.update(tag_model=self.tag_model, versions=rows, succeeded=TrainingVersion.Status.SUCCEEDED)
         return context
+
+
+def preview_rows(preview):
+    """The preview's tags with their sample assets loaded: ``[{name, gain, lose, keep, gains, losses}]``,
+    each sample ``{"asset", "url", "thumbnail" (images only), "confidence"}``; deleted assets are left out."""
+    tags = list((preview or {}).get("tags", {}).values())
+    wanted = {}
+    for tag in tags:
+        for content_type_id, object_id, _confidence in tag["gain_samples"] + tag["lose_samples"]:
+            wanted.setdefault(content_type_id, set()).add(object_id)
+    assets = {}
+    for content_type_id, object_ids in wanted.items():
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        if model is not None:
+            for object_id, asset in model._default_manager.in_bulk(object_ids).items():
+                assets[content_type_id, object_id] = asset
+
+    def samples(rows):
+        shown = []
+        for content_type_id, object_id, confidence in rows:
+            asset = assets.get((content_type_id, object_id))
+            kind = kind_for_model(type(asset)) if asset is not None else None
+            if kind is None:
+                continue
+            is_image = isinstance(asset, get_image_model())
+            shown.append({
+                "asset": asset,
+                "url": kind.edit_url(object_id),
+                "thumbnail": get_rendition_or_not_found(asset, "fill-80x80") if is_image else None,
+                "confidence": confidence,
+            })  # fmt: skip
+        return shown
+
+    return [
+        {**tag, "gains": samples(tag["gain_samples"]), "losses": samples(tag["lose_samples"])}
+        for tag in tags
+    ]
+
+
+class PreviewView(TrainingPermissionMixin, WagtailAdminTemplateMixin, TemplateView):
+    """What activating a version that awaits activation would change, tag by tag, with Activate and Discard."""
+
+    template_name = "wagtail_smarttags/versions/preview.html"
+    header_icon = "view"
+
+    def get_page_title(self):
+        return _("Preview of version %(number)s") % {"number": self.version.number}
+
+    def get_page_subtitle(self):
+        return self.tag_model.title
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("tagmodel:index"), "label": _("Tag models")},
+            {"url": reverse("tagmodel:versions", args=[self.tag_model.pk]),
+             "label": _("Versions of “%(model)s”") % {"model": self.tag_model.title}},
+            {"url": "", "label": self.get_page_title()},
+        ]  # fmt: skip
+
+    def get(self, request, pk, version_id):
+        self.version = get_object_or_404(TrainingVersion, tag_model=self.tag_model, pk=version_id)
+        return super().get(request, pk, version_id)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        preview = self.version.preview or {}
+        active = self.tag_model.active_version
+        ready = preview.get("status") == PreviewStatus.READY
+        context.update(
+            tag_model=self.tag_model,
+            version=self.version,
+            preview=preview,
+            ready=ready,
+            computing=preview.get("status") == PreviewStatus.COMPUTING,
+            rows=preview_rows(preview) if ready else [],
+            active=active,
+            # The library was re-tagged by another version since the preview was worked out.
+            outdated=ready and preview.get("compared_with") != (active.number if active else None),
+            summary=version_summary(self.version),
+            computed_at=parse_datetime(preview["computed_at"]) if preview.get("computed_at") else None,
+        )
+        return context
+
+
+class VersionActionView(TrainingPermissionMixin, TemplateView):
+    """POST only: do something to one version that awaits activation, say so, and go back to the versions."""
+
+    http_method_names = ["post"]
+    success_message = ""
+
+    def act(self, version):
+        raise NotImplementedError
+
+    def next_url(self, version):
+        return reverse("tagmodel:versions", args=[self.tag_model.pk])
+
+    def post(self, request, pk, version_id):
+        version = get_object_or_404(TrainingVersion, tag_model=self.tag_model, pk=version_id)
+        names = {"version": version.number, "model": self.tag_model.title}
+        if not version.awaits_activation:
+            messages.error(request, _("Version %(version)s of “%(model)s” is not waiting to be activated.") % names)
+            return redirect("tagmodel:versions", self.tag_model.pk)
+        self.act(version)
+        messages.success(request, self.success_message % names)
+        return redirect(self.next_url(version))
+
+
+class ActivateView(VersionActionView):
+    success_message = _(
+        "Version %(version)s of “%(model)s” is active. Its smart tags are being updated in the background; "
+        "the ones editors removed or promoted stay as they decided."
+    )
+
+    def act(self, version):
+        training.activate_previewed(version, user=self.request.user)
+
+
+class DiscardView(VersionActionView):
+    success_message = _("Version %(version)s of “%(model)s” is discarded; it never tagged an asset.")
+
+    def act(self, version):
+        training.discard_version(version, user=self.request.user)
+
+
+class RefreshPreviewView(VersionActionView):
+    success_message = _("The preview of version %(version)s is being worked out again in the background.")
+
+    def act(self, version):
+        training.request_preview(version)
+
+    def next_url(self, version):
+        return reverse("tagmodel:preview", args=[self.tag_model.pk, version.pk])
 
 
 class RollbackView(TrainingPermissionMixin, TemplateView):
