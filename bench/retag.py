@@ -5,7 +5,9 @@ cluster structure, no ML), trains one tag model of 50 tags on synthetic examples
 ``pipeline.tagging.retag_from_cache`` — what runs in the worker after every training or rollback —
 three times: the first run writes every smart tag; the second, a retrain on the same examples,
 decides the same and writes only the tagging states; the third, a retrain on other examples,
-changes the confidence of almost every smart tag. The write-ahead log of SQLite is checkpointed
+changes the confidence of almost every smart tag. Then a fourth version, trained on other examples
+again, is previewed (``training.preview``: the same reads and decisions, and every asset's smart-tag
+rows, but nothing written) before activation. The write-ahead log of SQLite is checkpointed
 after the setup, as a real library's long would be.
 
     python bench/retag.py [--assets 100000] [--tags 50] [--database sqlite|postgres|mysql] [--json]
@@ -112,6 +114,21 @@ def main():
         assert applied == args.assets, applied
         changed.append(SmartTag.objects.filter(tag_model=tag_model, version=version).count())
     smart_tags = SmartTag.objects.filter(tag_model=tag_model).count()
+
+    from wagtail_smarttags.training.preview import compute_preview
+
+    previewed_examples, previewed_labels = sample(args.tags * 30)
+    previewed, _ = train_classifier(previewed_examples, [str(tags[label].pk) for label in previewed_labels])
+    version = TrainingVersion.objects.create(
+        tag_model=tag_model, number=4, status="succeeded", backbone_id=backbone_id, finished_at=timezone.now(),
+        activate_when_trained=False, metrics={"tags": {str(tag.pk): {"name": tag.name} for tag in tags}},
+    )  # fmt: skip
+    version.set_parameters(previewed.to_arrays())
+    version.save()
+    started = time.perf_counter()
+    preview = compute_preview(version)
+    preview_seconds = time.perf_counter() - started
+    assert preview["status"] == "ready" and preview["assets"] == args.assets, preview.get("error")
     results = {
         "database": args.database,
         "assets": args.assets,
@@ -123,6 +140,8 @@ def main():
         "changing_retag_seconds": timings[2],
         "rows_written_by_each_version": changed,
         "smart_tags_written": smart_tags,
+        "preview_seconds": preview_seconds,
+        "preview_assets_changed": preview["changed"],
     }
     publish(f"retag_{args.database}", results, args.json, print_table)
 
@@ -140,6 +159,10 @@ def print_table(results):
         f"({results['rows_written_by_each_version'][2]:,} smart tags changed)"
     )
     print(f"{'smart tags applied':<42} {results['smart_tags_written']:>9,}")
+    print(
+        f"{'preview of a fourth version (writes nothing)':<42} {results['preview_seconds']:>7.1f} s  "
+        f"({results['preview_assets_changed']:,} assets would change)"
+    )
 
 
 def _recreate_postgres_database(name):

@@ -10,12 +10,14 @@ def smart_tags_of(asset, source=None, **filters):
     content_type = ContentType.objects.get_for_model(asset)
     if source is not None:
         filters["source"] = source
-    return SmartTag.objects.filter(content_type=content_type, object_id=asset.pk, **filters).select_related("tag")
+    return SmartTag.objects.filter(content_type=content_type, object_id=asset.pk, **filters).select_related(
+        "tag", "label"
+    )
 
 
 def smart_tags_by_name(asset, source=None, **filters):
-    """``{tag name: SmartTag}`` of the asset."""
-    return {row.tag.name: row for row in smart_tags_of(asset, source, **filters)}
+    """``{tag or label name: SmartTag}`` of the asset."""
+    return {row.name: row for row in smart_tags_of(asset, source, **filters)}
 
 
 def state_of(asset):

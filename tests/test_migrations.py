@@ -25,3 +25,44 @@ def test_versions_trained_before_previews_count_as_activated():
     assert CurrentVersion.objects.get(pk=trained.pk).activated_at == trained.created_at
     assert CurrentVersion.objects.get(pk=failed.pk).activated_at is None
     assert CurrentVersion.objects.get(pk=trained.pk).activate_when_trained is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tags_only_the_app_used_become_labels_with_their_smart_tags_and_decisions():
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.images import get_image_model
+
+    from .factories import create_image, solid_image_bytes
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([(APP, "0007_smart_tag_labels")])
+    old = executor.loader.project_state([(APP, "0007_smart_tag_labels")]).apps
+    Tag, SmartTag = old.get_model("taggit", "Tag"), old.get_model(APP, "SmartTag")
+    image = create_image(solid_image_bytes(), title="Poster", name="poster.png")
+    content_type = ContentType.objects.get_for_model(get_image_model()).pk
+    made_by_the_app = Tag.objects.create(name="African rock python", slug="african-rock-python")
+    a_keyword = Tag.objects.create(name="report looks", slug="report-looks")
+    editors = Tag.objects.create(name="poster", slug="poster")
+    old.get_model("taggit", "TaggedItem").objects.create(tag=editors, content_type_id=content_type, object_id=image.pk)
+    rows = {
+        "generic": SmartTag.objects.create(content_type_id=content_type, object_id=image.pk, tag=made_by_the_app,
+                                           confidence=0.6, source="generic", state="removed"),
+        "text": SmartTag.objects.create(content_type_id=content_type, object_id=image.pk, tag=a_keyword,
+                                        confidence=0.5, source="text", state="applied"),
+        "editors": SmartTag.objects.create(content_type_id=content_type, object_id=image.pk, tag=editors,
+                                           confidence=0.7, source="generic", state="applied"),
+    }  # fmt: skip
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes(APP))
+    from taggit.models import Tag as CurrentTag
+
+    from wagtail_smarttags.models import SmartTag as CurrentSmartTag
+
+    assert sorted(CurrentTag.objects.values_list("name", flat=True)) == ["poster"]
+    moved = {key: CurrentSmartTag.objects.select_related("tag", "label").get(pk=row.pk) for key, row in rows.items()}
+    assert (moved["generic"].label.name, moved["generic"].tag, moved["generic"].state) == (
+        "African rock python", None, "removed"
+    )
+    assert (moved["text"].label.name, moved["text"].confidence) == ("report looks", 0.5)
+    assert moved["editors"].tag.name == "poster" and moved["editors"].label is None

@@ -22,6 +22,14 @@ class TagModel(models.Model):
     tags = models.ManyToManyField(Tag, through="TagModelTag", related_name="smarttags_models", verbose_name=_("tags"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     status_message = models.TextField(_("status message"), blank=True)
+    learn_from_moderation = models.BooleanField(
+        _("learn from editors' decisions"),
+        default=False,
+        help_text=_(
+            "At each training, images whose smart tag of this model editors promoted become examples of "
+            "that tag, and images where they removed it teach the model what its tags are not."
+        ),
+    )
     active_version = models.ForeignKey(
         "TrainingVersion",
         verbose_name=_("active version"),
@@ -158,8 +166,32 @@ class AssetReference(models.Model):
         return model._default_manager.filter(pk=self.object_id).first() if model else None
 
 
+class SmartTagLabel(models.Model):
+    """A smart tag's name that is not (yet) one of the site's taggit tags: a document keyword, a generic label.
+
+    The site's vocabulary stays the editors': such a name becomes a taggit tag only when an editor
+    promotes it, or creates a tag of that name (``signal_handlers.adopt_labels``), and its smart tags
+    then point at the tag.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("smart tag label")
+        verbose_name_plural = _("smart tag labels")
+
+    def __str__(self):
+        return self.name
+
+
 class SmartTag(AssetReference):
-    """A tag given to an asset by the app, with its confidence and the editors' decision on it."""
+    """A tag given to an asset by the app, with its confidence and the editors' decision on it.
+
+    It names either a taggit tag of the site (``tag``: trained models' tags, and keywords or generic
+    labels that match the taxonomy) or a label of the app's own (``label``), never both.
+    """
 
     class Source(models.TextChoices):
         TRAINED = "trained", _("Trained tag model")
@@ -171,7 +203,10 @@ class SmartTag(AssetReference):
         REMOVED = "removed", _("Removed")
         PROMOTED = "promoted", _("Promoted")
 
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="smart_tags")
+    tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.CASCADE, related_name="smart_tags")
+    label = models.ForeignKey(
+        SmartTagLabel, null=True, blank=True, on_delete=models.CASCADE, related_name="smart_tags"
+    )
     confidence = models.FloatField()
     source = models.CharField(max_length=16, choices=Source.choices)
     state = models.CharField(max_length=16, choices=State.choices, default=State.APPLIED)
@@ -194,9 +229,17 @@ class SmartTag(AssetReference):
         ordering = ["-confidence"]
         constraints = [
             models.UniqueConstraint(fields=["content_type", "object_id", "tag"], name="smarttags_smarttag_unique"),
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "label"], name="smarttags_smarttag_label_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(confidence__gte=0) & models.Q(confidence__lte=1),
                 name="smarttags_confidence_between_0_and_1",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tag__isnull=True, label__isnull=False)
+                | models.Q(tag__isnull=False, label__isnull=True),
+                name="smarttags_smarttag_tag_or_label",
             ),
         ]
         indexes = [
@@ -205,10 +248,37 @@ class SmartTag(AssetReference):
             models.Index(
                 fields=["tag", "state", "content_type", "object_id", "confidence"], name="smarttags_smarttag_search"
             ),
+            models.Index(
+                fields=["label", "state", "content_type", "object_id", "confidence"], name="smarttags_label_search"
+            ),
         ]
 
     def __str__(self):
-        return f"{self.tag} ({self.confidence:.2f}, {self.state})"
+        return f"{self.name} ({self.confidence:.2f}, {self.state})"
+
+    @property
+    def name(self):
+        return self.tag.name if self.tag_id else self.label.name
+
+    @property
+    def term(self):
+        """What identifies this smart tag on its asset: ``"<tag id>"`` or ``"l<label id>"``."""
+        return term_key(self.tag_id, self.label_id)
+
+
+def term_key(tag_id, label_id):
+    """A smart tag's key on its asset, as in form field names and decisions: ``"12"`` or ``"l7"``."""
+    return str(tag_id) if tag_id is not None else f"l{label_id}"
+
+
+def term_filter(term):
+    """``Q`` selecting the smart tags of ``term``: a tag id (int or digits) or ``"l<label id>"``."""
+    term = str(term)
+    if term.isdigit():
+        return models.Q(tag_id=int(term))
+    if term[:1] == "l" and term[1:].isdigit():
+        return models.Q(label_id=int(term[1:]))
+    raise ValueError(f"{term!r} names no smart tag.")
 
 
 class EmbeddingCache(models.Model):

@@ -8,15 +8,18 @@ decision is written to Wagtail's audit log against the asset.
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 from wagtail.search import index
 
-from .models import SmartTag
+from .models import SmartTag, SmartTagLabel, term_filter
 from .pipeline.kinds import content_type_for, file_identity
+from .pipeline.writing import tag_named
 from .queue import enqueue_on_commit
 from .signal_handlers import TAG_ASSET_TASK, mark_pending
+from .vocabulary import adopt_labels
 
 REMOVE_ACTION = "wagtail_smarttags.remove_smart_tag"
 PROMOTE_ACTION = "wagtail_smarttags.promote_smart_tag"
@@ -31,8 +34,8 @@ def smart_tags_for(asset):
     """The asset's smart tags for the moderation screen: undecided first, most confident first."""
     return (
         SmartTag.objects.for_asset(asset)
-        .select_related("tag", "tag_model", "decided_by")
-        .order_by("state", "-confidence", "tag__name")
+        .select_related("tag", "label", "tag_model", "decided_by")
+        .order_by("state", "-confidence", "tag__name", "label__name")
     )
 
 
@@ -47,7 +50,7 @@ def promote_smart_tag(smart_tag, user):
 
 
 def _decide_row(smart_tag, state, user):
-    changed = decide(_asset_of(smart_tag), smart_tag.tag_id, state, user)
+    changed = decide(_asset_of(smart_tag), smart_tag.term, state, user)
     current = SmartTag.objects.filter(pk=smart_tag.pk).values("state", "decided_by", "decided_at").first()
     if current:
         smart_tag.state, smart_tag.decided_by_id, smart_tag.decided_at = current.values()
@@ -61,16 +64,17 @@ def decide_for_assets(assets, tag_name, state, user):
     """
     changed = 0
     for asset in assets:
+        name = tag_name.strip()
         smart_tag = (
             SmartTag.objects.for_asset(asset)
-            .filter(tag__name__iexact=tag_name.strip(), state=SmartTag.State.APPLIED)
-            .only("tag_id")
+            .filter(Q(tag__name__iexact=name) | Q(label__name__iexact=name), state=SmartTag.State.APPLIED)
+            .only("tag_id", "label_id")
             .first()
         )
         if smart_tag is None:
             continue
         try:
-            if decide(asset, smart_tag.tag_id, state, user):
+            if decide(asset, smart_tag.term, state, user):
                 changed += 1
         except ModerationError:
             continue  # decided or withdrawn by someone else meanwhile
@@ -89,34 +93,43 @@ def retag_assets(assets, user=None):
     return queued
 
 
-def decide(asset, tag_id, state, user):
-    """Remove or promote the smart tag ``tag_id`` of ``asset``. Returns False if it already had that state.
+def decide(asset, term, state, user):
+    """Remove or promote the smart tag ``term`` of ``asset`` (a tag id, or ``"l<label id>"``: see
+    ``SmartTag.term``). Returns False if it already had that state.
 
     Raises :class:`ModerationError`, with a message for the editor, if the asset no longer has that
     smart tag (a re-tag withdrew it after the screen was opened) or an editor already made the other
-    decision.
+    decision. Promoting one of the app's labels makes it a taggit tag of the site (see ``vocabulary``).
     """
     with transaction.atomic():
         # Lock the row so two editors deciding at once cannot both win.
         current = (
-            SmartTag.objects.for_asset(asset).select_for_update().filter(tag_id=tag_id).select_related("tag").first()
+            SmartTag.objects.for_asset(asset)
+            .select_for_update()
+            .filter(term_filter(term))
+            .select_related("tag", "label")
+            .first()
         )
         if current is None:
-            from taggit.models import Tag
-
-            name = Tag.objects.filter(pk=tag_id).values_list("name", flat=True).first() or "?"
             raise ModerationError(
                 _("The smart tag “%(tag)s” was withdrawn after this page was opened (the asset was re-tagged or "
                   "its tag model deleted); nothing was changed for it. The list below is up to date.")
-                % {"tag": name}  # fmt: skip
+                % {"tag": _name_of(term)}  # fmt: skip
             )
         if current.state == state:
             return False
         if current.state != SmartTag.State.APPLIED:
             raise ModerationError(
                 _("The smart tag “%(tag)s” was already %(state)s; that decision is final.")
-                % {"tag": current.tag.name, "state": current.get_state_display().lower()}
+                % {"tag": current.name, "state": current.get_state_display().lower()}
             )
+        if state == SmartTag.State.PROMOTED and current.label_id:
+            current = _as_tag(asset, current)
+            if current.state != SmartTag.State.APPLIED:
+                raise ModerationError(
+                    _("The smart tag “%(tag)s” was already %(state)s; that decision is final.")
+                    % {"tag": current.name, "state": current.get_state_display().lower()}
+                )
         current.state = state
         current.decided_by = user if getattr(user, "pk", None) else None
         current.decided_at = timezone.now()
@@ -129,9 +142,24 @@ def decide(asset, tag_id, state, user):
             instance=asset,
             action=PROMOTE_ACTION if state == SmartTag.State.PROMOTED else REMOVE_ACTION,
             user=user,
-            data={"tag": current.tag.name, "confidence": round(current.confidence, 4), "source": current.source},
+            data={"tag": current.name, "confidence": round(current.confidence, 4), "source": current.source},
         )
     return True
+
+
+def _as_tag(asset, smart_tag):
+    """The editor promotes one of the app's labels: it becomes a taggit tag, and its smart tags that tag's."""
+    tag = tag_named(smart_tag.label.name)
+    adopt_labels(tag)  # also when the tag already existed: a label and a tag of one name never coexist
+    return SmartTag.objects.for_asset(asset).select_for_update().select_related("tag").get(tag=tag)
+
+
+def _name_of(term):
+    from taggit.models import Tag
+
+    term = str(term)
+    model, pk = (SmartTagLabel, term[1:]) if term.startswith("l") else (Tag, term)
+    return model.objects.filter(pk=pk).values_list("name", flat=True).first() or "?"
 
 
 def _asset_of(smart_tag):

@@ -56,10 +56,20 @@ def forget_tags_of_deleted_tag_model(sender, instance, **kwargs):
     SmartTag.objects.filter(tag_model=instance, state=SmartTag.State.APPLIED).delete()
 
 
+def adopt_labels_named_like(sender, instance, raw=False, **kwargs):
+    """A taggit tag was created or renamed: the app's label of that name, if any, becomes it."""
+    if not raw:
+        from .vocabulary import adopt_labels
+
+        adopt_labels(instance)
+
+
 def register_signal_handlers():
     from django.apps import apps
+    from taggit.models import Tag
 
     pre_delete.connect(forget_tags_of_deleted_tag_model, sender=TagModel, dispatch_uid="smarttags_tag_model_deleted")
+    post_save.connect(adopt_labels_named_like, sender=Tag, dispatch_uid="smarttags_tag_saved")
     post_migrate.connect(
         schedule_periodic_cycle, sender=apps.get_app_config("wagtail_smarttags"), dispatch_uid="smarttags_schedule"
     )

@@ -90,7 +90,7 @@ def open_smart_tags_once_tagged(page, site, title, listing, kind, selector):
     and reload until the worker has tagged it (``selector`` is on the screen); returns that locator."""
     page.wait_for_url(lambda url: "/add/" not in url)
     page.get_by_role("link", name=title).first.click()
-    page.wait_for_url(re.compile(rf".*/admin/{listing}/edit/\d+/"))
+    page.wait_for_url(re.compile(rf".*/admin/{listing}/(edit/)?\d+/"))  # an image's is /admin/images/<id>/
     page.locator("a.smarttags-edit-link").click()
     page.wait_for_url(re.compile(rf".*/smarttags/assets/{kind}/\d+/$"))
     deadline = time.monotonic() + TRAINING_TIMEOUT
@@ -106,6 +106,8 @@ def add_assets(page, tag, query=None, limit=None):
     """Open Wagtail's image chooser for ``tag``, search for ``query`` (the tag's name by default) and tick
     every match, or the first ``limit``."""
     query = query or tag
+    # The chooser opened before must be gone, or its results would be read as this one's.
+    page.wait_for_function("!document.querySelector('.modal-dialog, .modal-backdrop')")
     page.get_by_role("button", name=f"Add assets to “{tag}”").click()
     modal = page.locator(".modal-dialog")
     modal.locator("#id_q").fill(query)
@@ -205,7 +207,10 @@ def test_editor_trains_a_tag_model_and_downloads_the_report(example_site, page):
         assert status != "failed", page.inner_text("main")
         if status == "ready" and "not embedded yet" not in page.inner_text("main"):
             break
-        assert time.monotonic() < deadline, "the library was not tagged in time:\n" + site.log("qcluster.log")[-3000:]
+        assert time.monotonic() < deadline, (
+            f"the library was not tagged in time ({status}):\n{page.inner_text('main')}\n"
+            + site.log("qcluster.log")[-3000:]
+        )
         if status == "ready":
             page.locator("[data-smarttags-refresh-preview]").click()
         page.wait_for_timeout(2000)
@@ -312,6 +317,40 @@ def test_editor_uploads_a_video_and_promotes_one_of_its_generic_tags(example_sit
     assert "Promoted" in decided.text_content()
     page.get_by_role("link", name="Back to edit").click()
     assert "T-shirt" in page.locator("#id_tags").input_value()
+
+
+def test_an_editor_promotes_a_smart_tag_and_lets_the_model_learn_from_it(example_site, page):
+    """A new photo gets the trained model's tag; the editor promotes it, and the tag model's edit screen
+    shows the decision under the tag's examples, learnt at the next training once the editor opts in."""
+    site = example_site
+    log_in(page, site)
+    photo = clothing_images("validation", ["hat"], per_class=1)["hat"][0]
+    upload_through_form(page, f"{site.url}/admin/images/add/", "New beanie", photo)
+    own = open_smart_tags_once_tagged(page, site, "New beanie", "images", "image", "[data-smarttags-group=own]")
+    row = own.locator("tr", has_text="Trained tag model").first
+    tag = row.locator("td").first.inner_text().strip()
+    row.get_by_label("Promote to tag").check()
+    page.get_by_role("button", name="Save decisions").click()
+    assert "1 promoted" in page.inner_text(".messages")
+
+    page.goto(f"{site.url}/admin/smart-tags/models/")
+    page.get_by_role("link", name="Garments").click()
+    decisions = page.locator(f'[data-smarttags-decisions="{tag}"]')
+    assert decisions.locator("[data-smarttags-promoted]").get_attribute("data-smarttags-promoted") == "1"
+    assert "not learnt: tick “Learn from editors' decisions” above" in decisions.inner_text()
+    assert decisions.locator('[data-smarttags-decided="promoted"] img').count() == 1
+    page.get_by_label("Learn from editors' decisions").check()
+    page.get_by_role("button", name="More actions").click()  # the footer's menu beside "Save and train"
+    page.get_by_role("button", name="Save without training").click()
+    decisions = page.locator(f'[data-smarttags-decisions="{tag}"]')
+    assert "learnt at the next training" in decisions.inner_text()
+    assert page.get_by_label("Learn from editors' decisions").is_checked()
+    page.evaluate(
+        "const box = document.querySelector('[data-smarttags-decisions]').closest('[data-smarttags-tag-examples]');"
+        "box.scrollIntoView({block: 'start', behavior: 'instant'}); window.scrollBy({top: -80, behavior: 'instant'})"
+    )
+    page.wait_for_timeout(800)  # Wagtail's messages slide in
+    screenshot(page, "08-decisions")
 
 
 FIRST_TRAINED_IMAGE = """

@@ -219,14 +219,45 @@ def test_images_of_the_tags_in_the_library_are_mostly_not_learnt_as_background()
     own = test["tags"] + 0.02 * rng.normal(size=(40, 32)).astype(np.float32)
     library = np.concatenate([library, own])
     targets = np.array([0] * 12 + [1] * 12)
-    others, _, looking_like_tags, their_tags = _background(examples, targets, 2, library, TrainingOptions())
-    assert len(looking_like_tags) >= 25 and sorted(set(their_tags.tolist())) == [0, 1]
+    background = _background(examples, targets, 2, library, TrainingOptions())
+    assert len(background.positives) >= 25 and sorted(set(background.positive_targets.tolist())) == [0, 1]
     classifier, _ = train_classifier(examples, labels, background=library)
     assert applied_share(classifier, test["others"]) <= 0.05
     # What is left of them as background costs some of the tags' images their tag (see how-it-works.md).
     assert applied_share(classifier, test["tags"]) >= 0.55
     # A library smaller than background_min_images (a new site's first uploads) is not learnt from.
     assert train_classifier(examples, labels, background=library[:60])[0].background_classes == 0
+
+
+def test_negatives_teach_what_the_tags_are_not_even_without_a_library():
+    examples, labels, _, test = look_alikes()
+    alone, _ = train_classifier(examples, labels)
+    others = test["others"]  # twenty images of each look-alike class
+    moderated, unseen = np.concatenate([others[:10], others[20:30]]), np.concatenate([others[10:20], others[30:]])
+    # An editor removed the tag the model gave to some of the first ten of each.
+    given = np.array([prediction.applied for prediction in alone.predict(moderated)])
+    assert given.sum() >= 8 and applied_share(alone, unseen) >= 0.4
+    taught, metrics = train_classifier(examples, labels, negatives=moderated[given])
+    assert taught.background_classes >= 1
+    # The others, never moderated, are left alone; the tags' own images are still tagged.
+    assert applied_share(taught, unseen) <= 0.2
+    assert applied_share(taught, test["tags"]) >= applied_share(alone, test["tags"]) - 0.15
+    assert all(m.recall is not None and m.recall >= 0.8 for m in metrics.values())
+
+
+def test_no_filter_drops_the_negatives():
+    from wagtail_smarttags.ml.classifiers.ridge_centroid import _background
+
+    examples, labels, _, _ = look_alikes()
+    targets = np.array([0] * 12 + [1] * 12)
+    # As library images, near copies of the examples would be sorted out as photos of the tags; as
+    # negatives (an editor's word), they stay, in classes of their own.
+    near_copies = examples[:12] + 0.01
+    assert _background(examples, targets, 2, near_copies, TrainingOptions()) is None
+    background = _background(examples, targets, 2, None, TrainingOptions(), negatives=near_copies)
+    assert background.protected_from == 0 and len(background.vectors) == 12
+    classifier, _ = train_classifier(examples, labels, negatives=near_copies)
+    assert classifier.background_classes >= 1
 
 
 def test_a_small_or_missing_library_changes_nothing():

@@ -112,7 +112,7 @@ def test_a_worker_killed_mid_task_is_retried_with_the_same_result(garments, monk
 
 def all_smart_tags(image):
     rows = SmartTag.objects.filter(content_type=ContentType.objects.get_for_model(image), object_id=image.pk)
-    return sorted(rows.values_list("tag__name", "source", "state"))
+    return sorted((row.name, row.source, row.state) for row in rows.select_related("tag", "label"))
 
 
 def garments_settings():

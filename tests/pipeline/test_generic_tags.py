@@ -11,7 +11,7 @@ from taggit.models import Tag
 from wagtail_smarttags.ml.backbones.base import top_labels
 from wagtail_smarttags.ml.backbones.efficientnet_lite import imagenet_labels
 from wagtail_smarttags.ml.labels import choose_generic_labels, mean_label_scores
-from wagtail_smarttags.models import SmartTag, TaggingState
+from wagtail_smarttags.models import SmartTag, SmartTagLabel, TaggingState
 from wagtail_smarttags.pipeline.cycles import run_cycle
 from wagtail_smarttags.pipeline.loading import reset_backbones
 from wagtail_smarttags.training.service import request_training
@@ -80,7 +80,10 @@ def test_uploads_get_generic_tags_without_any_training(django_capture_on_commit_
     assert T_SHIRT[1] in generic
     assert all(0.3 <= row.confidence <= 1 and row.state == SmartTag.State.APPLIED for row in generic.values())
     assert len(generic) <= 3
-    assert Tag.objects.filter(name=T_SHIRT[1]).exists()
+    # "T-shirt" is none of the site's tags: the smart tag is of the app's own label, and the site's
+    # vocabulary (what the tag autocomplete suggests) is unchanged.
+    assert generic[T_SHIRT[1]].tag is None and generic[T_SHIRT[1]].label.name == T_SHIRT[1]
+    assert not Tag.objects.exists() and SmartTagLabel.objects.filter(name=T_SHIRT[1]).exists()
 
 
 @pytest.mark.django_db
@@ -113,13 +116,13 @@ def test_switching_generic_tags_off_removes_them_but_keeps_editors_decisions(
     run_cycle(everything=True)
     left = smart_tags_by_name(image, SmartTag.Source.GENERIC)
     assert {name: row.state for name, row in left.items()} == {
-        promoted.tag.name: SmartTag.State.PROMOTED,
-        removed.tag.name: SmartTag.State.REMOVED,
+        promoted.name: SmartTag.State.PROMOTED,
+        removed.name: SmartTag.State.REMOVED,
     }
 
     settings.WAGTAIL_SMARTTAGS = {**settings.WAGTAIL_SMARTTAGS, "GENERIC_TAGS": True}
     run_cycle(everything=True)
-    assert smart_tags_by_name(image, SmartTag.Source.GENERIC)[removed.tag.name].state == SmartTag.State.REMOVED
+    assert smart_tags_by_name(image, SmartTag.Source.GENERIC)[removed.name].state == SmartTag.State.REMOVED
 
 
 @pytest.mark.django_db

@@ -147,7 +147,7 @@ def editor():
 
 def decision_fields(client, image):
     html = client.get(moderation_url(IMAGE, image.pk)).content.decode()
-    return set(re.findall(r'name="(decision_\d+)"', html))
+    return set(re.findall(r'name="(decision_l?\d+)"', html))
 
 
 def messages_of(response):
@@ -182,19 +182,22 @@ def test_a_decision_on_a_withdrawn_smart_tag_is_refused_with_a_message(garments,
     generic = smart_tags_of(image, source=SmartTag.Source.GENERIC).first()
     client.force_login(editor)
     fields = decision_fields(client, image)
-    assert f"decision_{trained.tag_id}" in fields and f"decision_{generic.tag_id}" in fields
+    assert f"decision_{trained.tag_id}" in fields and f"decision_{generic.term}" in fields
 
     delete_tag_model(garments)  # withdraws the trained tag while the page is open
     response = client.post(
         moderation_url(IMAGE, image.pk),
-        {f"decision_{trained.tag_id}": "removed", f"decision_{generic.tag_id}": "promoted"},
+        {f"decision_{trained.tag_id}": "removed", f"decision_{generic.term}": "promoted"},
         follow=True,
     )
     assert response.status_code == 200
     errors, success = messages_of(response)
     assert f"“{trained.tag.name}” was withdrawn after this page was opened" in errors
     assert success.endswith("0 removed, 1 promoted.")
-    assert smart_tags_by_name(image)[generic.tag.name].state == SmartTag.State.PROMOTED
+    # The generic label was none of the site's tags: promoted, it is one now, and the smart tag is of it.
+    promoted = smart_tags_by_name(image)[generic.name]
+    assert promoted.state == SmartTag.State.PROMOTED and promoted.tag.name == generic.name
+    assert promoted.label is None and generic.name in [tag.name for tag in image.tags.all()]
     assert trained.tag.name not in smart_tags_by_name(image)
 
 

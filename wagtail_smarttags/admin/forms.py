@@ -70,7 +70,7 @@ class TagModelForm(WagtailAdminModelForm):
 
     class Meta:
         model = TagModel
-        fields = ["title", "description", "tags"]
+        fields = ["title", "description", "tags", "learn_from_moderation"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):

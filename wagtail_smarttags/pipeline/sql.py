@@ -63,8 +63,12 @@ def _batches(rows):
         yield rows[start : start + ROWS_PER_STATEMENT]
 
 
-def insert_smart_tags(content_type_id, rows, *, source, tag_model_id=None, version_id=None):
-    """Insert ``[(object id, tag id, confidence), ...]`` as applied smart tags; rows that exist are skipped."""
+def insert_smart_tags(content_type_id, rows, *, source, tag_model_id=None, version_id=None, term="tag"):
+    """Insert ``[(object id, tag id, confidence), ...]`` as applied smart tags; rows that exist are skipped.
+
+    With ``term="label"`` the middle value is a label id. Tags and labels go in separate statements:
+    a column of the derived table that is NULL on every row would be typed as text by PostgreSQL.
+    """
     if not rows:
         return
     connection = _connection()
@@ -78,8 +82,8 @@ def insert_smart_tags(content_type_id, rows, *, source, tag_model_id=None, versi
         fixed["tag_model"] = tag_model_id
     if version_id is not None:
         fixed["version"] = version_id
-    columns = [field[name] for name in fixed] + [field["object_id"], field["tag"], field["confidence"]]
-    select = ", ".join(["%s"] * len(fixed) + ["v.object_id", "v.tag_id", "v.confidence"])
+    columns = [field[name] for name in fixed] + [field["object_id"], field[term], field["confidence"]]
+    select = ", ".join(["%s"] * len(fixed) + ["v.object_id", "v.term_id", "v.confidence"])
     if _is_mysql(connection):
         head, tail = "INSERT IGNORE INTO", ""
     else:
@@ -89,7 +93,7 @@ def insert_smart_tags(content_type_id, rows, *, source, tag_model_id=None, versi
         for batch in _batches(rows):
             sql = (
                 f"{head} {quote(SmartTag._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-                f"SELECT {select} FROM {_values_table(connection, ['object_id', 'tag_id', 'confidence'], len(batch))}"
+                f"SELECT {select} FROM {_values_table(connection, ['object_id', 'term_id', 'confidence'], len(batch))}"
                 f"{tail}"
             )
             cursor.execute(sql, [*fixed.values(), *(value for row in batch for value in row)])

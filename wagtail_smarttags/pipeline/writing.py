@@ -5,7 +5,9 @@ Smart-tag rows are stable: a re-tag leaves a row alone when its decision stays t
 inserts a row for a new tag and deletes one for a tag no longer given. What the active versions are
 for an asset is recorded on its tagging state. A row an editor decided on (removed, promoted)
 is that (asset, tag)'s decision for good: no writer changes its state or deletes it, and since a
-smart tag is unique per (asset, tag), no source can apply that tag to the asset again.
+smart tag is unique per (asset, tag), no source can apply that tag to the asset again. A smart tag
+names a taggit tag or one of the app's labels (a keyword, a generic label no editor made a tag); a
+label and a tag of the same name never coexist (``signal_handlers.adopt_labels``).
 """
 
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from taggit.models import Tag
 
-from ..models import SmartTag, TagModel
+from ..models import SmartTag, SmartTagLabel, TagModel
 from .sql import insert_smart_tags, rows_where_in, update_smart_tags
 
 # Confidences closer than this are the same: a retrain on the same examples changes nothing else.
@@ -45,18 +47,19 @@ class Writer:
 def sync_smart_tags(content_type_id, wanted, writer):
     """Make the applied smart tags that ``writer`` owns on each asset match ``wanted``.
 
-    ``wanted`` is ``{object id: {tag id: confidence}}`` and lists every asset written, with an empty
-    dict for an asset that should have none of this writer's tags. A tag another source applied
-    to the asset is left as it is. Returns the number of rows inserted, updated and deleted.
+    ``wanted`` is ``{object id: {(tag id, label id): confidence}}``, one of the two ids None, and lists
+    every asset written, with an empty dict for an asset that should have none of this writer's tags.
+    A tag another source applied to the asset is left as it is. Returns the number of rows inserted,
+    updated and deleted.
     """
     if not wanted:
         return 0
     updates, deletes, present = [], [], set()
-    for pk, object_id, tag_id, state, source, tag_model_id, confidence in existing_rows(
+    for pk, object_id, tag_id, label_id, state, source, tag_model_id, confidence in existing_rows(
         content_type_id, list(wanted)
     ):
-        present.add((object_id, tag_id))
-        want = wanted[object_id].get(tag_id)
+        present.add((object_id, tag_id, label_id))
+        want = wanted[object_id].get((tag_id, label_id))
         if state != SmartTag.State.APPLIED or not writer.owns(source, tag_model_id, tag_id):
             continue  # an editor's decision, or another source's tag
         if want is None:
@@ -66,28 +69,30 @@ def sync_smart_tags(content_type_id, wanted, writer):
         ):
             # A row keeps the version that gave its decision while later versions decide the same.
             updates.append((pk, want))
-    inserts = [
-        (object_id, tag_id, confidence)
-        for object_id, tags in wanted.items()
-        for tag_id, confidence in tags.items()
-        if (object_id, tag_id) not in present
-    ]
+    inserts = {"tag": [], "label": []}
+    for object_id, terms in wanted.items():
+        for (tag_id, label_id), confidence in terms.items():
+            if (object_id, tag_id, label_id) not in present:
+                column, term_id = ("tag", tag_id) if tag_id is not None else ("label", label_id)
+                inserts[column].append((object_id, term_id, confidence))
     if deletes:
         for start in range(0, len(deletes), 5000):
             SmartTag.objects.filter(pk__in=deletes[start : start + 5000], state=SmartTag.State.APPLIED).delete()
     fields = {"source": writer.source, "tag_model_id": writer.tag_model_id, "version_id": writer.version_id}
     update_smart_tags(updates, **fields)
-    insert_smart_tags(content_type_id, inserts, **fields)
-    return len(inserts) + len(updates) + len(deletes)
+    for column, rows in inserts.items():
+        insert_smart_tags(content_type_id, rows, term=column, **fields)
+    return sum(len(rows) for rows in inserts.values()) + len(updates) + len(deletes)
 
 
 def existing_rows(content_type_id, object_ids):
-    """The smart-tag rows of these assets as plain tuples, read with the database's own cursor.
+    """The smart-tag rows of these assets as plain tuples, read with the database's own cursor:
+    ``(pk, object id, tag id, label id, state, source, tag model id, confidence)``.
 
     A library re-tag reads every row it may change; the ORM's per-row work would cost more than
     the query.
     """
-    columns = ["pk", "object_id", "tag", "state", "source", "tag_model", "confidence"]
+    columns = ["pk", "object_id", "tag", "label", "state", "source", "tag_model", "confidence"]
     return rows_where_in(SmartTag, columns, "object_id", object_ids, content_type=content_type_id)
 
 
@@ -105,7 +110,7 @@ def write_trained_tags(tag_model, version, content_type_id, decisions):
         model_tags = frozenset(tag_model.tag_links.values_list("tag_id", flat=True))
         writer = Writer(SmartTag.Source.TRAINED, tag_model.pk, version.pk, replaces=model_tags)
         wanted = {
-            object_id: ({decision[0]: clamp(decision[1])} if decision else {})
+            object_id: ({(decision[0], None): clamp(decision[1])} if decision else {})
             for object_id, decision in decisions.items()
         }
         sync_smart_tags(content_type_id, wanted, writer)
@@ -115,17 +120,18 @@ def write_trained_tags(tag_model, version, content_type_id, decisions):
 def write_source_tags(content_type_id, source, labels):
     """Make assets' applied smart tags from ``source`` (keywords, generic) match ``labels``.
 
-    ``labels`` is ``{object id: [(tag name, confidence), ...]}``; names are matched to taggit tags
-    case-insensitively, or become new ones.
+    ``labels`` is ``{object id: [(name, confidence), ...]}``. A name that is one of the site's taggit
+    tags (any case) is that tag; any other is a label of the app's own (``SmartTagLabel``), created if
+    need be: the app never adds to the site's vocabulary (see ``moderation`` for how one joins it).
     """
-    tag_ids = tag_ids_named({name for pairs in labels.values() for name, _ in pairs})
+    terms = terms_named({name for pairs in labels.values() for name, _ in pairs})
     wanted = {}
     for object_id, pairs in labels.items():
         wanted[object_id] = {}
         for name, confidence in pairs:
-            tag_id = tag_ids.get(normalise(name).lower())
-            if tag_id is not None:
-                wanted[object_id].setdefault(tag_id, clamp(confidence))
+            term = terms.get(normalise(name).lower())
+            if term is not None:
+                wanted[object_id].setdefault(term, clamp(confidence))
     with transaction.atomic():
         sync_smart_tags(content_type_id, wanted, Writer(source))
 
@@ -134,31 +140,50 @@ def normalise(name):
     return name.strip()[: Tag._meta.get_field("name").max_length]
 
 
-def tag_ids_named(names):
-    """``{lower-cased name: tag id}`` for ``names``, creating the taggit tags that do not exist yet."""
+def terms_named(names):
+    """``{lower-cased name: (tag id, None) or (None, label id)}`` for ``names``: the site's taggit tag of that
+    name if there is one, else the app's label, created if there is none yet."""
     lowered = {normalise(name).lower(): normalise(name) for name in names if normalise(name)}
-    found = dict(
-        Tag.objects.annotate(lowered=Lower("name")).filter(lowered__in=list(lowered)).values_list("lowered", "pk")
-    )
-    for low, name in lowered.items():
-        if low not in found:
-            found[low] = tag_named(name).pk
+    found = {
+        low: (pk, None)
+        for low, pk in Tag.objects.annotate(lowered=Lower("name"))
+        .filter(lowered__in=list(lowered))
+        .values_list("lowered", "pk")
+    }
+    missing = [low for low in lowered if low not in found]
+    if missing:
+        labels = dict(
+            SmartTagLabel.objects.annotate(lowered=Lower("name"))
+            .filter(lowered__in=missing)
+            .values_list("lowered", "pk")
+        )
+        for low in missing:
+            found[low] = (None, labels[low] if low in labels else label_named(lowered[low]).pk)
     return found
+
+
+def label_named(name):
+    """The app's label called ``name`` (any case), created if there is none."""
+    return _get_or_create_named(SmartTagLabel, name)
 
 
 def tag_named(name):
     """The taggit tag called ``name`` (any case), created if there is none."""
+    return _get_or_create_named(Tag, name)
+
+
+def _get_or_create_named(model, name):
     name = normalise(name)
     for _ in range(2):
-        tag = Tag.objects.filter(name__iexact=name).first()
-        if tag is not None:
-            return tag
+        existing = model.objects.filter(name__iexact=name).first()
+        if existing is not None:
+            return existing
         try:
             with transaction.atomic():
-                return Tag.objects.create(name=name)
+                return model.objects.create(name=name)
         except IntegrityError:
             continue  # another worker created it meanwhile
-    return Tag.objects.get(name__iexact=name)
+    return model.objects.get(name__iexact=name)
 
 
 def clamp(confidence):

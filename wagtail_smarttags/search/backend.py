@@ -28,7 +28,7 @@ from wagtail.search.backends import import_backend
 from wagtail.search.backends.base import BaseSearchBackend, BaseSearchQueryCompiler, BaseSearchResults
 from wagtail.search.query import PlainText
 
-from ..models import SmartTag
+from ..models import SmartTag, SmartTagLabel
 from ..pipeline.kinds import kind_for_model
 
 DEFAULT_WRAPPED_BACKEND = "wagtail.search.backends.database"
@@ -48,8 +48,8 @@ def split_terms(query_string):
     return list(dict.fromkeys(word.lower() for word in WORD.findall(query_string or "")))
 
 
-def tags_matching_terms(terms, prefix=False):
-    """``{tag id: {index of each term the tag matches}}``.
+def tags_matching_terms(terms, prefix=False, model=Tag):
+    """``{tag id: {index of each term the tag matches}}`` (or of ``model``'s rows: ``SmartTagLabel``).
 
     A term matches a tag when it is one of the words of the tag's name (``running`` matches
     ``running shoes``), case-insensitively; with ``prefix`` (autocomplete) when it starts one.
@@ -57,7 +57,7 @@ def tags_matching_terms(terms, prefix=False):
     # One flat OR: combining Q objects one by one nests them as deep as the query is long.
     candidates = Q(*[Q(name__icontains=term) for term in terms], _connector=Q.OR)
     matches = {}
-    for tag_id, name in Tag.objects.filter(candidates).values_list("pk", "name"):
+    for tag_id, name in model.objects.filter(candidates).values_list("pk", "name"):
         words = {word.lower() for word in WORD.findall(name)}
         matched = {
             position
@@ -110,27 +110,39 @@ class SmartTagQueryCompiler(BaseSearchQueryCompiler):
     def term_tags(self):
         return tags_matching_terms(self.terms, prefix=self.prefix)
 
+    @cached_property
+    def term_labels(self):
+        """The app's own labels (keywords, generic labels that are not taggit tags) that match, as tags do."""
+        return tags_matching_terms(self.terms, prefix=self.prefix, model=SmartTagLabel)
+
+    def matching(self, position=None):
+        """``Q`` of the smart tags whose tag or label matches the terms (the term at ``position`` only)."""
+        tags = [pk for pk, matched in self.term_tags.items() if position is None or position in matched]
+        labels = [pk for pk, matched in self.term_labels.items() if position is None or position in matched]
+        conditions = ([Q(tag_id__in=tags)] if tags else []) + ([Q(label_id__in=labels)] if labels else [])
+        return Q(*conditions, _connector=Q.OR) if conditions else None
+
     def smart_tag_rows(self):
         """The asset's matching smart-tag rows, restricted to the searched queryset (never widening it)."""
         # EXISTS rather than IN: the planner then starts from the few rows of the matching tags
         # instead of probing the smart-tag table once per asset of the queryset.
         in_queryset = Exists(self.queryset.order_by().filter(pk=OuterRef("object_id")).values("pk"))
         return SmartTag.objects.filter(
+            self.matching(),
             in_queryset,
             content_type=ContentType.objects.get_for_model(self.queryset.model),
             state__in=MATCHING_STATES,
-            tag_id__in=list(self.term_tags),
         )
 
     def ranked_smart_matches(self, limit):
         """``[(object id, terms matched, score)]``, best first: more terms, then higher confidence."""
-        if not self.term_tags:
+        if self.matching() is None:
             return []
         terms_matched = Value(0)
         for position in range(len(self.terms)):
-            tag_ids = [tag_id for tag_id, matched in self.term_tags.items() if position in matched]
-            if tag_ids:
-                terms_matched = terms_matched + Max(Case(When(tag_id__in=tag_ids, then=Value(1)), default=Value(0)))
+            condition = self.matching(position)
+            if condition is not None:
+                terms_matched = terms_matched + Max(Case(When(condition, then=Value(1)), default=Value(0)))
         # An editor's promotion is certainty: it ranks the asset as if the model were sure.
         confidence = Case(When(state=SmartTag.State.PROMOTED, then=Value(1.0)), default="confidence")
         return list(
@@ -201,7 +213,7 @@ class SmartTagQueryCompiler(BaseSearchQueryCompiler):
         else:
             in_metadata = Q(pk__in=[item.pk for item in self.metadata_results[: self.max_results]])
         matches = in_metadata
-        if self.term_tags:
+        if self.matching() is not None:
             matches |= Q(pk__in=self.smart_tag_rows().values("object_id"))
         queryset = self.queryset.filter(matches)
         if not queryset.query.order_by:

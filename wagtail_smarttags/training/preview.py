@@ -105,9 +105,11 @@ def _preview(version, chunk_size):
         for content_type_id, chunk_assets in chunk.items():
             decisions = decide(classifier, {object_id: vector for object_id, (_, _, vector) in chunk_assets.items()})
             rows = {}
-            for _, object_id, tag_id, state, source, row_model_id, confidence in existing_rows(
+            for _, object_id, tag_id, label_id, state, source, row_model_id, confidence in existing_rows(
                 content_type_id, list(chunk_assets)
             ):
+                if label_id is not None:
+                    continue  # a keyword or generic label: never one of the model's tags
                 rows.setdefault(object_id, {})[tag_id] = (state, writer.owns(source, row_model_id, tag_id), confidence)
             for object_id, decision in decisions.items():
                 assets += 1

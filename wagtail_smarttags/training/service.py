@@ -14,6 +14,7 @@ from ..pipeline.kinds import IMAGE, get_asset_kind
 from ..pipeline.loading import get_backbone
 from ..pipeline.tagging import embed_assets
 from ..queue import enqueue_on_commit
+from .decisions import Decisions, moderation_decisions
 from .library import library_background
 from .preview import PreviewStatus, compute_preview
 
@@ -62,10 +63,12 @@ def train_version(version_id):
     TrainingVersion.objects.filter(pk=version.pk).update(status=TrainingVersion.Status.RUNNING, error="")
     try:
         backbone = get_backbone()
-        embeddings, labels, metrics, example_images = collect_examples(tag_model, backbone)
+        decisions = moderation_decisions(tag_model)
+        embeddings, labels, metrics, example_images = collect_examples(tag_model, backbone, decisions)
+        negatives = _negatives(decisions)
         background = library_background(tag_model, backbone)
         classifier, tag_metrics = train_classifier(
-            embeddings, labels, **classifier_settings(), background=background
+            embeddings, labels, **classifier_settings(), background=background, negatives=negatives
         )
     except (SmartTagsError, ValueError) as error:
         _fail(version, str(error))
@@ -80,6 +83,10 @@ def train_version(version_id):
         for mistake in metrics["tags"][tag_id].get("mistakes", []):
             mistake["image"] = example_images[mistake.pop("example")]
     metrics["library_images"] = 0 if background is None else len(background)
+    metrics["moderation"] = {
+        "promoted": sum(len(images) for images in decisions.promoted.values()),
+        "removed": 0 if negatives is None else len(negatives),
+    }
     metrics["background_classes"] = getattr(classifier, "background_classes", 0)
     version.set_parameters(classifier_to_arrays(classifier))
     version.metrics = metrics
@@ -132,35 +139,42 @@ def preview_version(version_id):
     return compute_preview(version)
 
 
-def collect_examples(tag_model, backbone):
-    """Embed the model's examples. Returns ``(embeddings, labels, metrics, image id of each row)``; labels are
-    tag ids as strings."""
+def collect_examples(tag_model, backbone, decisions=None):
+    """Embed the model's examples, and the images editors promoted to its tags (``decisions``). Returns
+    ``(embeddings, labels, metrics, image id of each row)``; labels are tag ids as strings."""
     import numpy as np
 
     minimum = get_setting("MIN_EXAMPLES_PER_TAG")
+    decisions = decisions or Decisions()
     tags = list(tag_model.tags.order_by("name"))
-    examples = list(TrainingExample.objects.filter(tag_model=tag_model).select_related("image"))
-    vectors, errors = embed_assets(get_asset_kind(IMAGE), [example.image_id for example in examples])
+    chosen = [
+        (example.image_id, example.tag_id)
+        for example in TrainingExample.objects.filter(tag_model=tag_model).order_by("tag__name", "pk")
+    ]
+    promoted = [(image_id, tag_id) for tag_id, images in decisions.promoted.items() for image_id in images]
+    rows = [*chosen, *promoted]
+    vectors, errors = embed_assets(get_asset_kind(IMAGE), list(dict.fromkeys(image for image, _ in rows)))
     metrics = {"tags": {}, "skipped_examples": [], "backbone": backbone.id}
     counts = {tag.pk: 0 for tag in tags}
     embeddings, labels, example_images = [], [], []
-    for example in examples:
-        if example.tag_id not in counts:
+    for image_id, tag_id in rows:
+        if tag_id not in counts:
             continue  # The tag was taken out of the model after the example was chosen.
-        if example.image_id not in vectors:
-            error = errors.get(example.image_id, "The image could not be read.")
-            metrics["skipped_examples"].append({"image": example.image_id, "error": error})
+        if image_id not in vectors:
+            error = errors.get(image_id, "The image could not be read.")
+            metrics["skipped_examples"].append({"image": image_id, "error": error})
             continue
-        counts[example.tag_id] += 1
-        embeddings.append(vectors[example.image_id])
-        labels.append(str(example.tag_id))
-        example_images.append(example.image_id)
+        counts[tag_id] += 1
+        embeddings.append(vectors[image_id])
+        labels.append(str(tag_id))
+        example_images.append(image_id)
     for tag in tags:
         count = counts[tag.pk]
         metrics["tags"][str(tag.pk)] = {
             "name": tag.name,
             "examples": count,
             "status": tag_training_status(count, minimum),
+            **({"moderation": decisions.counts(tag.pk)} if tag_model.learn_from_moderation else {}),
         }
     usable = [tag for tag in tags if counts[tag.pk]]
     if len(usable) < 2:
@@ -169,6 +183,18 @@ def collect_examples(tag_model, backbone):
             f"{len(usable)} of its {len(tags)} tags have usable examples."
         )
     return np.stack(embeddings), labels, metrics, example_images
+
+
+def _negatives(decisions):
+    """The embeddings of the images editors removed one of the model's tags from, or None."""
+    import numpy as np
+
+    images = decisions.removed_images
+    if not images:
+        return None
+    vectors, _ = embed_assets(get_asset_kind(IMAGE), images)
+    rows = [vector for vector in vectors.values() if vector.ndim == 1]
+    return np.stack(rows) if rows else None
 
 
 def classifier_settings():

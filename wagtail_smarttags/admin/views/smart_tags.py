@@ -1,5 +1,7 @@
 """The "Smart tags" screen of an image, document or video: list its smart tags, remove or promote them."""
 
+import re
+
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -17,10 +19,12 @@ from ...pipeline.kinds import get_asset_kind
 
 KEEP = "keep"
 FIELD_PREFIX = "decision_"
+# decision_<tag id> for a taggit tag, decision_l<label id> for one of the app's labels (see SmartTag.term).
+TERM_FIELD = re.compile(rf"{FIELD_PREFIX}l?\d+")
 
 
 class SmartTagDecisionsForm(forms.Form):
-    """One keep / remove / promote choice per undecided smart tag, named by the tag, not the row.
+    """One keep / remove / promote choice per undecided smart tag, named by its tag or label, not the row.
 
     A re-tag may update, add or withdraw smart tags while the page is open: a posted choice
     still names its (asset, tag), and one for a tag no longer listed is kept as a field so that
@@ -37,16 +41,15 @@ class SmartTagDecisionsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.undecided = [tag for tag in smart_tags if tag.state == SmartTag.State.APPLIED]
         for smart_tag in self.undecided:
-            self.fields[self.field_name(smart_tag.tag_id)] = self._choice(smart_tag.tag.name)
-        listed = {smart_tag.tag_id for smart_tag in self.undecided}
+            self.fields[self.field_name(smart_tag.term)] = self._choice(smart_tag.name)
+        listed = {smart_tag.term for smart_tag in self.undecided}
         self.unlisted = sorted(
-            int(name[len(FIELD_PREFIX) :])
+            name[len(FIELD_PREFIX) :]
             for name in (self.data or {})
-            if name.startswith(FIELD_PREFIX) and name[len(FIELD_PREFIX) :].isdigit()
-            and int(name[len(FIELD_PREFIX) :]) not in listed
-        )  # fmt: skip
-        for tag_id in self.unlisted:
-            self.fields[self.field_name(tag_id)] = self._choice(str(tag_id))
+            if TERM_FIELD.fullmatch(name) and name[len(FIELD_PREFIX) :] not in listed
+        )
+        for term in self.unlisted:
+            self.fields[self.field_name(term)] = self._choice(term)
 
     def _choice(self, label):
         # Not required: a smart tag a re-tag added after the page was opened is simply kept.
@@ -55,11 +58,11 @@ class SmartTagDecisionsForm(forms.Form):
         )
 
     @staticmethod
-    def field_name(tag_id):
-        return f"{FIELD_PREFIX}{tag_id}"
+    def field_name(term):
+        return f"{FIELD_PREFIX}{term}"
 
     def rows(self):
-        return [(smart_tag, self[self.field_name(smart_tag.tag_id)]) for smart_tag in self.undecided]
+        return [(smart_tag, self[self.field_name(smart_tag.term)]) for smart_tag in self.undecided]
 
     def groups(self):
         """The undecided rows in two groups: the site's own (trained models, keywords), then generic tags."""
@@ -81,12 +84,12 @@ class SmartTagDecisionsForm(forms.Form):
         return [group for group in groups if group["rows"]]
 
     def decisions(self):
-        """``[(tag id, state)]`` for every tag the editor chose to remove or promote."""
-        tag_ids = [smart_tag.tag_id for smart_tag in self.undecided] + self.unlisted
+        """``[(term, state)]`` for every smart tag the editor chose to remove or promote."""
+        terms = [smart_tag.term for smart_tag in self.undecided] + self.unlisted
         return [
-            (tag_id, self.cleaned_data[self.field_name(tag_id)])
-            for tag_id in tag_ids
-            if self.cleaned_data[self.field_name(tag_id)] not in (KEEP, "")
+            (term, self.cleaned_data[self.field_name(term)])
+            for term in terms
+            if self.cleaned_data[self.field_name(term)] not in (KEEP, "")
         ]
 
 
@@ -153,9 +156,9 @@ class AssetSmartTagsView(WagtailAdminTemplateMixin, FormView):
     def form_valid(self, form):
         made = {SmartTag.State.REMOVED: 0, SmartTag.State.PROMOTED: 0}
         refused = []
-        for tag_id, state in form.decisions():
+        for term, state in form.decisions():
             try:
-                if moderation.decide(self.asset, tag_id, state, self.request.user):
+                if moderation.decide(self.asset, term, state, self.request.user):
                     made[state] += 1
             except moderation.ModerationError as error:
                 refused.append(str(error))

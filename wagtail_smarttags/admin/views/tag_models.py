@@ -22,12 +22,15 @@ from wagtail.log_actions import log
 from ...conf import get_setting
 from ...models import TagModel, TrainingVersion
 from ...training import service as training
+from ...training.decisions import Decisions, decisions_on
 from ...training.guidelines import check_ready_to_train, errors_in
 from ..forms import TagModelForm
 from ..permissions import ANY_TAG_MODEL_ACTION, can_train, forbidden_on_denied, tag_model_permissions
 from . import versions
 
 THUMBNAIL_FILTER = "fill-120x120"
+#: Thumbnails of the images editors promoted (or removed) a tag on, shown under the tag's examples.
+DECISIONS_SHOWN = 12
 
 
 class TrainingProgressColumn(Column):
@@ -92,8 +95,10 @@ class TagModelFormMixin:
         return context
 
     def tag_sections(self, form):
-        """One section per tag of the model: its chosen images as thumbnails, and its field's errors."""
+        """One section per tag of the model: its chosen images as thumbnails, its field's errors, and the
+        editors' decisions on its smart tags that a training learns from."""
         images = get_image_model().objects.in_bulk
+        decisions = decisions_on(form.instance) if form.instance.pk else Decisions()
         sections = []
         for tag, field_name in form.example_fields.items():
             bound = form[field_name]
@@ -112,9 +117,18 @@ class TagModelFormMixin:
                         for value in ids
                         if int(value) in chosen
                     ],
+                    "promoted": self.decided_images(decisions.promoted.get(tag.pk, [])),
+                    "removed": self.decided_images(decisions.removed.get(tag.pk, [])),
                 }
             )
         return sections
+
+    def decided_images(self, image_ids):
+        """``{"count", "shown": [{"image", "thumbnail"}]}`` for images editors decided on, the latest first."""
+        found = get_image_model().objects.in_bulk(image_ids[:DECISIONS_SHOWN])
+        shown = [found[pk] for pk in image_ids[:DECISIONS_SHOWN] if pk in found]
+        thumbnails = [{"image": i, "thumbnail": get_rendition_or_not_found(i, "fill-80x80")} for i in shown]
+        return {"count": len(image_ids), "shown": thumbnails}
 
     def thumbnail(self, image):
         return get_rendition_or_not_found(image, THUMBNAIL_FILTER)
@@ -248,7 +262,7 @@ class TagModelViewSet(ModelViewSet):
     menu_label = _("Tag models")
     name = "tagmodel"
     url_prefix = "smart-tags/models"
-    form_fields = ["title", "description", "tags"]
+    form_fields = ["title", "description", "tags", "learn_from_moderation"]
     copy_view_enabled = False
     add_to_reference_index = False
     index_view_class = TagModelIndexView

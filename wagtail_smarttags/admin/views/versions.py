@@ -39,6 +39,7 @@ def version_summary(version, minimum=None):
     tags = sorted(by_id.values(), key=lambda tag: tag.get("name", ""))
     measured = [tag for tag in tags if tag.get("examples", 0) >= minimum]
     held_back = [tag for tag in tags if tag.get("automatic") is False]
+    moderation = (version.metrics or {}).get("moderation") or {}
     return {
         "version": version,
         "tags": tags,
@@ -52,6 +53,8 @@ def version_summary(version, minimum=None):
         "library_images": (version.metrics or {}).get("library_images") if (version.metrics or {}).get(
             "background_classes"
         ) else None,
+        # Shown only when editors' decisions were learnt from.
+        "moderation": moderation if any(moderation.values()) else None,
         "confusion": confusion_matrix(by_id),
         "mistakes": likely_mistakes(by_id),
     }

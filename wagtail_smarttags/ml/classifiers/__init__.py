@@ -30,12 +30,16 @@ def classifier_class(backend=DEFAULT_CLASSIFIER):
     return cls
 
 
-def train_classifier(embeddings, labels, options=None, backend=DEFAULT_CLASSIFIER, background=None):
+def train_classifier(
+    embeddings, labels, options=None, backend=DEFAULT_CLASSIFIER, background=None, negatives=None
+):
     """Train the ``backend`` classifier; returns ``(classifier, {label: TagMetrics})``.
 
-    ``background``: unlabelled embeddings of the site's library, or None (see :meth:`TagClassifier.train`).
+    ``background``: unlabelled embeddings of the site's library, or None; ``negatives``: images that are
+    none of the tags they look like, or None (see :meth:`TagClassifier.train`).
     """
-    return classifier_class(backend).train(embeddings, labels, options, background=background)
+    extra = {} if negatives is None or not len(negatives) else {"negatives": negatives}
+    return classifier_class(backend).train(embeddings, labels, options, background=background, **extra)
 
 
 def classifier_to_arrays(classifier):

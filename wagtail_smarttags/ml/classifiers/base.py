@@ -61,12 +61,15 @@ class TagClassifier:
     labels: list
 
     @classmethod
-    def train(cls, embeddings, labels, options=None, background=None):
+    def train(cls, embeddings, labels, options=None, background=None, negatives=None):
         """Return ``(classifier, {label: TagMetrics})`` for (N, D) ``embeddings`` and N string labels.
 
         ``background`` (M, D) or None: embeddings of images of the site's library, unlabelled. Most
         images a model will see belong to none of its tags; a classifier may learn from these what
         its tags are not. Some of them are images of the tags (the examples usually are among them).
+        ``negatives`` (K, D) or None: images that editors said are not the tag the model gave them,
+        and so look like a tag without being one. Passed only when there are some, so a classifier
+        written before they existed keeps working.
         """
         raise NotImplementedError
 

@@ -29,12 +29,16 @@ classes that the ridge and the centroids learn beside the tags. A tag is applied
 when it beats every background class, so an image must look more like the tag's
 examples than like anything else the site holds.
 
+*Negatives* are images an editor said are not the tag the model gave them (removed smart
+tags). They look like a tag, by definition, so the sorting above would take them for one:
+they join the background as classes of their own, which no filter drops.
+
 Everything is NumPy; parameters round-trip through :meth:`TagClassifier.to_arrays`
 as plain arrays.
 """
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
@@ -156,8 +160,8 @@ class RidgeCentroidClassifier(TagClassifier):
         }
 
     @classmethod
-    def train(cls, embeddings, labels, options=None, background=None):
-        return train_classifier(embeddings, labels, options, background)
+    def train(cls, embeddings, labels, options=None, background=None, negatives=None):
+        return train_classifier(embeddings, labels, options, background, negatives)
 
     @classmethod
     def from_arrays(cls, arrays):
@@ -176,11 +180,12 @@ class RidgeCentroidClassifier(TagClassifier):
         )
 
 
-def train_classifier(embeddings, labels, options=None, background=None):
+def train_classifier(embeddings, labels, options=None, background=None, negatives=None):
     """Train a classifier over ``embeddings`` (N, D) with one string label per row.
 
     ``background`` (M, D), optional: unlabelled embeddings of the site's library, in which images
-    of the tags and of everything else are mixed (see the module's docstring).
+    of the tags and of everything else are mixed (see the module's docstring). ``negatives`` (K, D),
+    optional: images known to be none of the tags they look like.
     Returns ``(classifier, {label: TagMetrics})``. Needs at least two distinct labels.
     """
     options = TrainingOptions(**options) if isinstance(options, dict) else options or TrainingOptions()
@@ -194,7 +199,7 @@ def train_classifier(embeddings, labels, options=None, background=None):
     index_of = {label: index for index, label in enumerate(label_names)}
     targets = np.array([index_of[label] for label in labels])
     n_classes = len(label_names)
-    background = _background(embeddings, targets, n_classes, background, options)
+    background = _background(embeddings, targets, n_classes, background, options, negatives)
 
     out_of_fold = _cross_validate(embeddings, targets, n_classes, options, background)
     if background is not None and options.background_steal_rate < 1:
@@ -231,22 +236,68 @@ def _probabilities(embeddings, weights, bias, centroids, scale, centroid_scale, 
     return probabilities
 
 
-def _background(embeddings, targets, n_classes, library, options):
-    """``(vectors, cluster of each)``: the library's images that look like none of the tags, clustered.
+class Background(NamedTuple):
+    """What training learns besides the examples: ``vectors`` in background classes (``clusters``, from 0),
+    and library images taken for a tag (``positives``, of ``positive_targets``). Clusters from
+    ``protected_from`` on are the editors' negatives."""
+
+    vectors: np.ndarray
+    clusters: np.ndarray
+    positives: np.ndarray
+    positive_targets: np.ndarray
+    protected_from: int
+
+    @property
+    def classes(self):
+        return int(self.clusters.max()) + 1
+
+
+def _background(embeddings, targets, n_classes, library, options, negatives=None):
+    """The library's images that look like none of the tags, clustered, and the editors' negatives beside them.
 
     Images of the tags are expected in the library (the examples themselves usually are): a
     model of the tags against the rest of the library, fitted on the other folds of the library,
     decides for each image whether it belongs to a tag; those are left out. ``None`` when there
-    is no library, or too little of it left to learn from.
+    is nothing to learn from: no library (or too little of it) and no negatives.
     """
-    if library is None or len(library) == 0 or options.background_clusters <= 0:
+    if options.background_clusters <= 0:
         return None
+    dimension = embeddings.shape[1]
+    rng = np.random.default_rng(options.seed)
+    others, positives, positive_targets = _sorted_library(embeddings, targets, n_classes, library, options, rng)
+    negatives = np.zeros((0, dimension), np.float32) if negatives is None else np.asarray(negatives, np.float32)
+    negatives = l2_normalise(negatives.reshape(-1, dimension))
+    clusters = min(options.background_clusters, len(others) // 5)
+    if clusters < 1:
+        others = others[:0]
+    if not len(others) and not len(negatives):
+        return None
+    library_clusters = kmeans(others, clusters, rng) if len(others) else np.zeros(0, dtype=int)
+    protected_from = int(library_clusters.max(initial=-1)) + 1
+    negative_clusters = (
+        kmeans(negatives, max(1, min(options.background_clusters, len(negatives) // 5)), rng)
+        if len(negatives)
+        else np.zeros(0, dtype=int)
+    )
+    return Background(
+        np.concatenate([others, negatives]),
+        np.concatenate([library_clusters, protected_from + negative_clusters]).astype(int),
+        positives,
+        positive_targets,
+        protected_from,
+    )
+
+
+def _sorted_library(embeddings, targets, n_classes, library, options, rng):
+    """``(images that look like no tag, images that look like one, the tag of each)`` of the library."""
+    empty = np.zeros((0, embeddings.shape[1]), np.float32)
+    if library is None or len(library) == 0:
+        return empty, empty, np.zeros(0, dtype=int)
     library = l2_normalise(np.asarray(library, dtype=np.float32))
     # The examples are images of the library too; their own rows would only restate them.
     library = library[(library @ embeddings.T).max(axis=1) < 0.9999]
     if len(library) < 10:
-        return None
-    rng = np.random.default_rng(options.seed)
+        return empty, empty, np.zeros(0, dtype=int)
     folds = max(2, min(options.folds, len(library)))
     fold_of = rng.permutation(len(library)) % folds
     looks_like_a_tag = np.zeros(len(library), dtype=bool)
@@ -263,11 +314,8 @@ def _background(embeddings, targets, n_classes, library, options):
     others = library[~looks_like_a_tag]
     if len(others) < options.background_min_images:
         # A new site's first uploads, mostly of the tags themselves: too few to tell what is not a tag.
-        return None
-    clusters = min(options.background_clusters, len(others) // 5)
-    if clusters < 1:
-        return None
-    return others, kmeans(others, clusters, rng), library[looks_like_a_tag], tag_of[looks_like_a_tag]
+        return empty, empty, np.zeros(0, dtype=int)
+    return others, library[looks_like_a_tag], tag_of[looks_like_a_tag]
 
 
 def kmeans(vectors, clusters, rng, iterations=20):
@@ -296,22 +344,27 @@ def kmeans(vectors, clusters, rng, iterations=20):
 
 
 def _without_clusters_of_the_tags(embeddings, targets, n_classes, options, background, out_of_fold):
-    """Drop the background clusters that win over the tags for more than ``background_steal_rate`` of the
-    held-out examples: groups of the tags' own photos that the sorting left in the library (a library made
-    mostly of them leaves many), not images of something else."""
+    """Drop the library's background clusters that win over the tags for more than ``background_steal_rate``
+    of the held-out examples: groups of the tags' own photos that the sorting left in the library (a library
+    made mostly of them leaves many), not images of something else. The editors' negatives always stay."""
     probabilities = out_of_fold[0]
     winners = probabilities.argmax(axis=1)
-    vectors, clusters, positives, positive_targets = background
-    stolen = np.bincount(winners[winners >= n_classes] - n_classes, minlength=int(clusters.max()) + 1)
+    stolen = np.bincount(winners[winners >= n_classes] - n_classes, minlength=background.classes)
     own_photos = np.flatnonzero(stolen > options.background_steal_rate * len(targets))
+    own_photos = own_photos[own_photos < background.protected_from]
     if not len(own_photos):
         return background, out_of_fold
-    keep = ~np.isin(clusters, own_photos)
+    keep = ~np.isin(background.clusters, own_photos)
     if not keep.any():
         background = None
     else:
-        _, renumbered = np.unique(clusters[keep], return_inverse=True)
-        background = (vectors[keep], renumbered, positives, positive_targets)
+        _, renumbered = np.unique(background.clusters[keep], return_inverse=True)
+        dropped_before_protected = int(np.isin(np.arange(background.protected_from), own_photos).sum())
+        background = background._replace(
+            vectors=background.vectors[keep],
+            clusters=renumbered,
+            protected_from=background.protected_from - dropped_before_protected,
+        )
     return background, _cross_validate(embeddings, targets, n_classes, options, background)
 
 
@@ -328,7 +381,7 @@ def _with_background(embeddings, targets, n_classes, background, weight=0.0):
     Library images that look like a tag count as ``weight`` of an example of it."""
     if background is None:
         return embeddings, targets, n_classes, None
-    vectors, clusters, positives, positive_targets = background
+    vectors, clusters, positives, positive_targets, _ = background
     if not weight:
         positives, positive_targets = positives[:0], positive_targets[:0]
     return (
