@@ -68,7 +68,7 @@ def test_promote_a_smart_tag_across_the_selection(editor, client, images):
     url = bulk_url(get_image_model(), "smarttags_promote", images)
     confirm = client.get(url)
     assert confirm.status_code == 200 and "Photo 2" in confirm.content.decode()
-    response = client.post(url, {"tag": "Beach"}, follow=True)
+    response = client.post(url, {"tag": "beach"}, follow=True)
     assert "promoted on 1 item" in str(list(response.context["messages"])[0])
     assert states(images, "beach") == [SmartTag.State.PROMOTED, SmartTag.State.REMOVED, None]
     assert list(images[0].tags.names()) == ["beach"]
@@ -87,6 +87,30 @@ def test_remove_a_smart_tag_across_the_selection(editor, client, images):
 def test_the_tag_name_is_required(editor, client, images):
     response = client.post(bulk_url(get_image_model(), "smarttags_remove", images), {"tag": ""})
     assert response.status_code == 200 and response.context["form"].errors["tag"]
+
+
+def test_the_form_offers_the_selections_undecided_smart_tags_with_counts(editor, client, images):
+    for image in images:
+        give_smart_tag(image, "sunset")
+    give_smart_tag(images[0], "beach")
+    give_smart_tag(images[1], "forest", state=SmartTag.State.REMOVED)  # decided: nothing to decide on
+    give_smart_tag(images[2], "harbour")  # not selected below
+    html = client.get(bulk_url(get_image_model(), "smarttags_promote", images[:2])).content.decode()
+    assert 'type="radio" name="tag" value="sunset"' in html and "sunset (2 items)" in html
+    assert "beach (1 item)" in html
+    assert html.index("sunset (2 items)") < html.index("beach (1 item)"), "the most common first"
+    assert 'value="forest"' not in html and 'value="harbour"' not in html
+
+
+def test_a_name_the_selection_does_not_have_is_refused_not_reported_done(editor, client, images):
+    give_smart_tag(images[0], "sunset")
+    response = client.post(bulk_url(get_image_model(), "smarttags_remove", images), {"tag": "sunsett"})
+    assert response.status_code == 200
+    errors = response.context["form"].errors["tag"]
+    assert errors == ["None of the selected items has the smart tag “sunsett” undecided."]
+    assert states(images, "sunset") == [SmartTag.State.APPLIED, None, None]
+    html = client.get(bulk_url(get_image_model(), "smarttags_remove", images[1:])).content.decode()
+    assert "None of the selected items has smart tags waiting for a decision." in html
 
 
 def test_retag_the_selection_now(editor, client, images, django_capture_on_commit_callbacks):

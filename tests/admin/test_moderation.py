@@ -183,3 +183,39 @@ def test_the_smart_tags_screen_says_how_the_last_tagging_went(photo, editor, cli
     for text in (error, shown):
         if text:
             assert text.replace("'", "&#x27;") in html
+
+
+def test_the_smart_tags_screen_shows_the_asset_it_decides_on(photo, editor, client):
+    from ..factories import create_document
+
+    client.force_login(editor)
+    html = client.get(moderation_url("image", photo.pk)).content.decode()
+    panel = html.split("data-smarttags-asset>", 1)[1].split("</figure>", 1)[0]
+    rendition = photo.get_rendition("max-480x360")
+    assert f'src="{rendition.url}"' in panel and "data-smarttags-asset-picture" in panel
+    assert reverse("wagtailimages:edit", args=[photo.pk]) in panel and "IMG_2044" in panel
+    assert "64 × 64 px · img" in panel
+
+    document = create_document(b"Quarterly figures", "figures.txt", title="Figures")
+    html = client.get(moderation_url("document", document.pk)).content.decode()
+    panel = html.split("data-smarttags-asset>", 1)[1].split("</figure>", 1)[0]
+    assert "data-smarttags-asset-picture" not in panel and "Figures" in panel
+    assert reverse("wagtaildocs:edit", args=[document.pk]) in panel
+    assert "figures" in panel and "17\xa0bytes" in panel
+
+
+def test_the_smart_tags_screen_says_when_and_by_which_versions_the_asset_was_tagged(
+    editor, client, django_capture_on_commit_callbacks
+):
+    from wagtail_smarttags.tasks import tag_asset
+    from wagtail_smarttags.training.service import request_training
+
+    tag_model = create_tag_model("Garments", clothing_images("train", ["hat", "shoes"], per_class=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        request_training(tag_model, run_now=True)
+    image = create_image(clothing_images("validation", ["hat"], per_class=1)["hat"][0])
+    tag_asset(ContentType.objects.get_for_model(image).pk, image.pk)
+    client.force_login(editor)
+    html = client.get(moderation_url("image", image.pk)).content.decode()
+    done = html.split('data-smarttags-tagging="done">', 1)[1].split("</p>", 1)[0]
+    assert "Tagged " in done and "by Garments v1" in done

@@ -106,7 +106,14 @@ def test_xlsx_export_has_a_row_per_tag(admin_client, report_models):
     metrics = garments.active_version.metrics["tags"][str(Tag.objects.get(name="hat").pk)]
     assert hat[4] == pytest.approx(metrics["precision"]) and hat[5] == pytest.approx(metrics["recall"])
     assert hat[6] == "Yes"
-    assert hat[7] is not None  # last trained, a real date cell
+    # Last trained: a real date cell, to the second.
+    garments.refresh_from_db()
+    assert hat[7] == garments.last_trained_at.replace(microsecond=0, tzinfo=None)
+    cells = {cell.column_letter: cell for cell in next(
+        row for row in workbook.active.iter_rows(min_row=2) if (row[0].value, row[1].value) == ("Garments", "hat")
+    )}  # fmt: skip
+    assert cells["E"].number_format == cells["F"].number_format == "0.0%", "shown as percentages"
+    assert cells["H"].number_format == "yyyy-mm-dd hh:mm:ss" and cells["H"].is_date
     assert by_tag["Garments", "pants"][2:4] == (4, "Partially trained")
     assert by_tag["Garments", "pants"][6] == "No: fewer than 10 examples"
     assert by_tag["Colours", "red"][2:] == (0, "Not trained", None, None, "No: not trained", None)

@@ -219,7 +219,7 @@ def test_save_and_train_refuses_what_the_guidelines_forbid(admin_client):
         reverse("tagmodel:edit", args=[tag_model.pk]), {**edit_data(tag_model), "action-train": "1"}, follow=True
     )
     assert any(
-        "Training needs example images for at least two tags; 1 of the 2 tags have some" in m
+        "Training needs example images for at least two tags; 1 of the 2 tags has some" in m
         for m in messages_of(response)
     )
     assert not tag_model.versions.exists()
@@ -392,3 +392,31 @@ def test_history_shows_the_audit_log(admin_client, django_capture_on_commit_call
     tag_model = TagModel.objects.get()
     html = admin_client.get(reverse("tagmodel:history", args=[tag_model.pk])).content.decode()
     assert "Tag model created" in html
+
+
+def test_a_model_with_an_active_version_stays_trained_while_another_trains_or_fails(
+    admin_client, trained_twice, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        queued = training.request_training(trained_twice)
+    trained_twice.refresh_from_db()
+    assert trained_twice.status == TagModel.Status.TRAINED and trained_twice.active_version.number == 2
+    html = admin_client.get(reverse("tagmodel:index")).content.decode()
+    assert "Version 3 queued" in html and "Active: version 2" in html
+    TrainingExample.objects.filter(tag_model=trained_twice).delete()  # nothing left to train from
+    training.train_version(queued.pk)
+    trained_twice.refresh_from_db()
+    assert trained_twice.status == TagModel.Status.TRAINED and trained_twice.active_version.number == 2
+    html = admin_client.get(reverse("tagmodel:index")).content.decode()
+    assert "Version 3 failed" in html and "Active: version 2" in html and "Trained" in html
+
+
+def test_guideline_messages_say_one_example_image_and_one_tag_has():
+    from wagtail_smarttags.training.guidelines import check_examples, check_ready_to_train
+
+    hat = Tag.objects.create(name="hat")
+    (message,) = check_examples({hat: solid_images(1)})
+    assert str(message).startswith("“hat” has 1 example image, fewer than 10")
+    tag_model = tag_model_with({"hat": solid_images(1), "shoes": []})
+    texts = [str(message) for message in check_ready_to_train(tag_model)]
+    assert any("1 of the 2 tags has some" in text for text in texts), texts

@@ -67,9 +67,12 @@ def check_examples(examples_by_tag):
             text = _("“%(tag)s” has no example images: it will not be trained until it has some.")
             messages.append(GuidelineMessage(WARNING, "not_trained", text % values, tag_id=tag.pk))
         elif count < minimum:
-            text = _(
+            text = ngettext(
+                "“%(tag)s” has %(count)s example image, fewer than %(minimum)s: it will be partially trained, "
+                "and not applied to assets automatically until it has %(minimum)s.",
                 "“%(tag)s” has %(count)s example images, fewer than %(minimum)s: it will be partially trained, "
-                "and not applied to assets automatically until it has %(minimum)s."
+                "and not applied to assets automatically until it has %(minimum)s.",
+                count,
             )
             messages.append(GuidelineMessage(WARNING, "partially_trained", text % values, tag_id=tag.pk))
         for image in tag_images:
@@ -134,9 +137,12 @@ def check_ready_to_train(tag_model, accept_shared_tags=True):
     messages += check_shared_tags(tags, tag_model, accepted=accept_shared_tags)
     trainable = [tag for tag in tags if examples.get(tag)]
     if len(tags) >= get_setting("MIN_TAGS_PER_MODEL") and len(trainable) < 2:
-        text = _(
+        text = ngettext(
+            "Training needs example images for at least two tags; %(count)s of the %(total)s tags has some. "
+            "Add assets to the tags first.",
             "Training needs example images for at least two tags; %(count)s of the %(total)s tags have some. "
-            "Add assets to the tags first."
+            "Add assets to the tags first.",
+            len(trainable),
         )
         messages.append(
             GuidelineMessage(ERROR, "too_few_trainable_tags", text % {"count": len(trainable), "total": len(tags)})

@@ -38,7 +38,8 @@ def request_training(tag_model, user=None, run_now=False, activate=True):
     against the library and waits for an editor to activate or discard it.
     """
     with transaction.atomic():
-        TagModel.objects.select_for_update().filter(pk=tag_model.pk).update(
+        # A model whose active version goes on tagging stays Trained while a new version trains.
+        TagModel.objects.select_for_update().filter(pk=tag_model.pk, active_version__isnull=True).update(
             status=TagModel.Status.PENDING, status_message=""
         )
         number = (tag_model.versions.aggregate(last=Max("number"))["last"] or 0) + 1
@@ -180,7 +181,7 @@ def collect_examples(tag_model, backbone, decisions=None):
     if len(usable) < 2:
         raise ValueError(
             "A tag model needs example images for at least two tags; "
-            f"{len(usable)} of its {len(tags)} tags have usable examples."
+            f"{len(usable)} of its {len(tags)} tags {'has' if len(usable) == 1 else 'have'} usable examples."
         )
     return np.stack(embeddings), labels, metrics, example_images
 
@@ -221,7 +222,8 @@ def _fail(version, message):
         TrainingVersion.objects.filter(pk=version.pk).update(
             status=TrainingVersion.Status.FAILED, error=message, finished_at=timezone.now()
         )
-        TagModel.objects.filter(pk=version.tag_model_id).update(
+        # Failed only if nothing tags with it: an earlier active version goes on tagging.
+        TagModel.objects.filter(pk=version.tag_model_id, active_version__isnull=True).update(
             status=TagModel.Status.FAILED, status_message=message
         )
     version.refresh_from_db()

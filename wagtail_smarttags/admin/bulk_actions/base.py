@@ -1,17 +1,56 @@
 """What the smart-tag bulk actions share: the confirmation page, permissions, the tag name form."""
 
+from collections import Counter
+
 from django import forms
+from django.db.models import Count
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ... import moderation
+from ...models import SmartTag
 
 
 class SmartTagNameForm(forms.Form):
-    tag = forms.CharField(
+    """Which smart tag to decide on: one of those the selected items have undecided, with how many have it.
+
+    A name typed by hand could be mistyped and decide nothing; only names offered are accepted.
+    """
+
+    tag = forms.ChoiceField(
         label=_("Smart tag"),
-        max_length=100,
-        help_text=_("The name of the smart tag, as listed on an asset's Smart tags screen."),
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("None of the selected items has the smart tag “%(value)s” undecided.")},
     )
+
+    def __init__(self, *args, counts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tag"].choices = [(name, choice_label(name, count)) for name, count in counts]
+        if not counts:
+            self.fields["tag"].help_text = _("None of the selected items has smart tags waiting for a decision.")
+
+
+def choice_label(name, count):
+    return ngettext("%(tag)s (%(count)d item)", "%(tag)s (%(count)d items)", count) % {"tag": name, "count": count}
+
+
+def undecided_smart_tag_counts(objects):
+    """``[(name, number of the objects that have it undecided)]``, the most common first."""
+    by_model = {}
+    for obj in objects:
+        by_model.setdefault(type(obj), []).append(obj.pk)
+    counts = Counter()
+    for model, ids in by_model.items():
+        rows = (
+            SmartTag.objects.for_model(model)
+            .filter(object_id__in=ids, state=SmartTag.State.APPLIED)
+            .annotate(term_name=Coalesce("tag__name", "label__name"))
+            .values("term_name")
+            .annotate(assets=Count("object_id", distinct=True))
+        )
+        counts.update({row["term_name"]: row["assets"] for row in rows})
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
 
 
 class SmartTagBulkActionMixin:
@@ -50,6 +89,10 @@ class SmartTagBulkActionMixin:
 class DecideSmartTagMixin(SmartTagBulkActionMixin):
     form_class = SmartTagNameForm
     decision = None
+
+    def get_form_kwargs(self):
+        objects, _ = self.get_actionable_objects()
+        return {**super().get_form_kwargs(), "counts": undecided_smart_tag_counts(objects)}
 
     @classmethod
     def execute_action(cls, objects, tag_name=None, user=None, **kwargs):

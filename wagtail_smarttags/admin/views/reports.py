@@ -122,6 +122,20 @@ class TrainingReportView(ReportView):
         "last_trained": _("Last trained"),
     }
 
+    # Spreadsheet values: fractions shown as percentages, and the date to the second.
+    XLSX_NUMBER_FORMATS = {"precision": "0.0%", "recall": "0.0%", "last_trained": "yyyy-mm-dd hh:mm:ss"}
+
+    def generate_xlsx_row(self, worksheet, row_dict, date_format=None):
+        for field, cell in zip(row_dict, super().generate_xlsx_row(worksheet, row_dict, date_format)):
+            if field in self.XLSX_NUMBER_FORMATS and cell.value is not None:
+                cell.number_format = self.XLSX_NUMBER_FORMATS[field]
+            yield cell
+
+    def preprocess_field_value(self, field, value, export_format):
+        if field == "last_trained" and value is not None:
+            value = value.replace(microsecond=0)
+        return super().preprocess_field_value(field, value, export_format)
+
     def write_csv_row(self, writer, row_dict):
         # Tag and model names are typed by editors: in CSV they must not become formulas (XLSX cells are
         # written as strings by Wagtail already).

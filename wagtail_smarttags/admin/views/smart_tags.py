@@ -14,7 +14,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.permissions import policy_registry
 
 from ... import moderation
-from ...models import SmartTag, TaggingState
+from ...models import SmartTag, TaggingState, TrainingVersion
 from ...pipeline.kinds import get_asset_kind
 
 KEEP = "keep"
@@ -140,14 +140,24 @@ class AssetSmartTagsView(WagtailAdminTemplateMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        tagging = TaggingState.objects.for_asset(self.asset).first()
         context.update(
             asset=self.asset,
             # How the last tagging went, so that an editor sees why a file has no smart tags.
-            tagging=TaggingState.objects.for_asset(self.asset).first(),
+            tagging=tagging,
+            tagged_by=self.versions_of(tagging),
             edit_url=self.edit_url,
+            summary=self.kind.summary(self.asset),
             decided=[tag for tag in self.smart_tags if tag.state != SmartTag.State.APPLIED],
         )
         return context
+
+    def versions_of(self, tagging):
+        """The tag-model versions the asset was last tagged with, as "Garments v2" strings."""
+        if tagging is None or tagging.status != TaggingState.Status.DONE or not self.kind.visual:
+            return []
+        versions = TrainingVersion.objects.filter(pk__in=list((tagging.model_versions or {}).values()))
+        return [f"{version.tag_model.title} v{version.number}" for version in versions.select_related("tag_model")]
 
     def form_invalid(self, form):
         messages.error(self.request, _("The decisions could not be saved: choose Keep, Remove or Promote."))

@@ -26,6 +26,17 @@ class Reading:
 
 
 @dataclass
+class AssetSummary:
+    """What the Smart tags screen shows of an asset, so that an editor decides with it in view."""
+
+    title: str
+    #: ``{"url", "width", "height"}`` of a picture of the asset, or None.
+    picture: dict | None = None
+    #: Short facts: the file's name and size, an image's pixels, a video's duration.
+    details: list = field(default_factory=list)
+
+
+@dataclass
 class DecodeContext:
     """Everything :meth:`AssetKind.decode` may need, read from settings and the database beforehand."""
 
@@ -73,6 +84,10 @@ class AssetKind:
         """The Wagtail bulk-action class of this kind's listing, or None if its listing has no bulk actions."""
         return None
 
+    def summary(self, asset):
+        """The asset's :class:`AssetSummary` for the admin; kinds add a picture and details of their own."""
+        return AssetSummary(title=str(asset), details=file_details(asset))
+
     def skip_reason(self, asset):
         """A message if the asset holds nothing this kind can tag (an audio file); it is skipped, not failed."""
         return ""
@@ -97,6 +112,21 @@ class AssetKind:
         Runs in the decoding thread: no database access. Raises ``UnreadableAssetError``.
         """
         raise NotImplementedError
+
+
+def file_details(asset):
+    """The file's name and size, as far as storage can tell without reading it."""
+    from django.template.defaultfilters import filesizeformat
+
+    file = getattr(asset, "file", None)
+    if not file:
+        return []
+    details = [file.name.rsplit("/", 1)[-1]]
+    try:
+        details.append(filesizeformat(file.size))
+    except (OSError, ValueError):
+        details.append("file missing")
+    return details
 
 
 def reader_limits():

@@ -2,7 +2,7 @@ import os
 
 from ...isolation import get_reader, image_from_plain
 from ..files import checked_size, local_path, stream_hash
-from .base import AssetKind, Reading, reader_limits
+from .base import AssetKind, AssetSummary, Reading, file_details, reader_limits
 
 
 class ImageKind(AssetKind):
@@ -20,6 +20,14 @@ class ImageKind(AssetKind):
         from wagtail.images.views.bulk_actions.image_bulk_action import ImageBulkAction
 
         return ImageBulkAction
+
+    def summary(self, asset):
+        from wagtail.images.shortcuts import get_rendition_or_not_found
+
+        rendition = get_rendition_or_not_found(asset, "max-480x360")
+        picture = {"url": rendition.url, "width": rendition.width, "height": rendition.height}
+        pixels = f"{asset.width} × {asset.height} px"
+        return AssetSummary(title=asset.title, picture=picture, details=[pixels, *file_details(asset)])
 
     def read(self, asset):
         from ...conf import get_setting

@@ -3,7 +3,7 @@ from dataclasses import asdict, replace
 from ...conf import get_setting
 from ...isolation import get_reader, image_from_plain
 from ..files import checked_size, local_path, stream_hash
-from .base import AssetKind, Reading
+from .base import AssetKind, AssetSummary, Reading, file_details
 
 
 class VideoKind(AssetKind):
@@ -26,6 +26,15 @@ class VideoKind(AssetKind):
         if getattr(asset, "type", "video") == "audio":
             return "This is an audio file: only videos get smart tags."
         return ""
+
+    def summary(self, asset):
+        from datetime import timedelta
+
+        picture = None
+        if getattr(asset, "thumbnail", None):
+            picture = {"url": asset.thumbnail.url, "width": None, "height": None}
+        details = [str(timedelta(seconds=round(asset.duration)))] if getattr(asset, "duration", None) else []
+        return AssetSummary(title=asset.title, picture=picture, details=[*details, *file_details(asset)])
 
     def read(self, asset):
         limit = get_setting("VIDEO_MAX_FILE_SIZE")
