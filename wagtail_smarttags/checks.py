@@ -52,7 +52,7 @@ def check_settings(app_configs=None, **kwargs):
     messages += _check_text_limits(values["TEXT_LIMITS"])
     messages += _check_generic_tags(values)
     messages += _check_video(values["VIDEO_LIMITS"])
-    for key in ("CYCLE_RETAG_AFTER", "SCHEDULED_RETAG_AFTER"):
+    for key in ("CYCLE_RETAG_AFTER", "SCHEDULED_RETAG_AFTER", "WORKER_STALL_AFTER"):
         if not isinstance(values[key], timedelta) or values[key] <= timedelta(0):
             messages.append(
                 Error(f"{SETTING_NAME}[{key!r}] must be a positive datetime.timedelta.", id="wagtail_smarttags.E009")

@@ -103,6 +103,9 @@ DEFAULTS = {
     "SCHEDULED_RETAG_AFTER": timedelta(days=182),
     # Create the daily schedule for that cycle when migrating (set False to schedule it yourself).
     "SCHEDULE_CYCLES": True,
+    # The admin warns (dashboard, Smart tags screen, tag models) that no worker seems to run when an upload
+    # or a training has waited longer than this and nothing was finished since it was queued.
+    "WORKER_STALL_AFTER": timedelta(minutes=5),
     # django-q2 options for the tasks the app enqueues (e.g. {"cluster": "smarttags", "group": ...}).
     "TASK_OPTIONS": {},
 }

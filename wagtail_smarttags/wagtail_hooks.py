@@ -9,6 +9,7 @@ from django.utils.html import format_html, json_script
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.components import Component
 from wagtail.log_actions import LogFormatter
 
 from . import moderation
@@ -19,8 +20,30 @@ from .admin.views.smart_tags import AssetSmartTagsView
 from .admin.views.tag_models import SmartTagsMenu
 from .pipeline.kinds import get_asset_kinds
 from .training import service as training
+from .worker_health import worker_backlog
 
 MODERATION_NAMESPACE = "wagtail_smarttags_moderation"
+
+
+class WorkerStalledPanel(Component):
+    """On the dashboard, only while uploads or trainings wait for a worker that does not come."""
+
+    name = "smarttags_worker"
+    order = 50
+    template_name = "wagtail_smarttags/worker/home_panel.html"
+
+    def __init__(self, backlog):
+        self.backlog = backlog
+
+    def get_context_data(self, parent_context=None):
+        return {"backlog": self.backlog}
+
+
+@hooks.register("construct_homepage_panels")
+def add_worker_stalled_panel(request, panels):
+    backlog = worker_backlog()
+    if backlog.stalled:
+        panels.append(WorkerStalledPanel(backlog))
 
 for bulk_action in get_bulk_actions():
     hooks.register("register_bulk_action", bulk_action)

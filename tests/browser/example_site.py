@@ -104,6 +104,18 @@ class ExampleSite:
                 time.sleep(0.3)
         raise RuntimeError(f"The example site did not start: see {self.workdir / 'runserver.log'}")
 
+    def stop_worker(self):
+        """Stop the qcluster (the site stays up), as when a server's worker is not running."""
+        for process, handle in list(self.processes):
+            if "qcluster" in process.args:
+                try:
+                    os.killpg(process.pid, 15)
+                    process.wait(timeout=10)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    os.killpg(process.pid, 9)
+                handle.close()
+                self.processes.remove((process, handle))
+
     def stop(self):
         for process, handle in reversed(self.processes):
             # Only the processes this helper started, each in its own session with its children.

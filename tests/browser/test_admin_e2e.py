@@ -447,3 +447,38 @@ def test_an_editor_sees_why_a_hostile_document_has_no_smart_tags(example_site, p
     assert "a stream inflates to more than 67,108,864 bytes (a possible flate bomb)" in message, message
     assert "Traceback" not in page.inner_text("main")
     screenshot(page, "01-hostile-document", prefix="tagging", full_page=True)
+
+
+# Half an hour on: the upload was queued 30 minutes ago, and the worker's last work is older still.
+HALF_AN_HOUR_LATER = """
+from datetime import timedelta
+from django.utils import timezone
+from wagtail_smarttags.models import TaggingState, TrainingVersion
+ago = lambda minutes: timezone.now() - timedelta(minutes=minutes)
+TaggingState.objects.exclude(status="pending").update(tagged_at=ago(40))
+TrainingVersion.objects.exclude(finished_at=None).update(finished_at=ago(40))
+print(TaggingState.objects.filter(status="pending").update(queued_at=ago(30)))
+"""
+
+
+def test_with_no_worker_the_dashboard_and_the_smart_tags_screen_say_what_to_run(example_site, page):
+    """The last test: it stops the site's worker. An upload then waits; half an hour later (backdated here),
+    the dashboard and the photo's Smart tags screen say that no worker picks up work, and what to run."""
+    site = example_site
+    site.stop_worker()
+    log_in(page, site)
+    photo = clothing_images("validation", ["shoes"], per_class=1, offset=3)["shoes"][0]
+    upload_through_form(page, f"{site.url}/admin/images/add/", "Waiting sneaker", photo)
+    page.wait_for_url(lambda url: "/add/" not in url)
+    assert site.manage("shell", "-c", HALF_AN_HOUR_LATER).stdout.split()[-1] != "0"
+    page.goto(f"{site.url}/admin/")
+    warning = page.locator("[data-smarttags-worker-stalled]")
+    text = " ".join(warning.inner_text().split())
+    assert "No worker has picked up the smart tags' work for 30" in text and "python manage.py qcluster" in text
+    screenshot(page, "02-worker-stalled", prefix="tagging")
+    page.get_by_role("link", name="Images").first.click()
+    page.get_by_role("link", name="Waiting sneaker").first.click()
+    page.locator("a.smarttags-edit-link").click()
+    page.wait_for_url(re.compile(r".*/smarttags/assets/image/\d+/$"))
+    assert "Queued 30\xa0minutes ago" in page.inner_text('[data-smarttags-tagging="pending"]')
+    assert "python manage.py qcluster" in page.inner_text("[data-smarttags-worker-stalled]")

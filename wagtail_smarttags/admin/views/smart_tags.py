@@ -16,6 +16,7 @@ from wagtail.permissions import policy_registry
 from ... import moderation
 from ...models import SmartTag, TaggingState, TrainingVersion
 from ...pipeline.kinds import get_asset_kind
+from ...worker_health import worker_backlog
 
 KEEP = "keep"
 FIELD_PREFIX = "decision_"
@@ -146,6 +147,8 @@ class AssetSmartTagsView(WagtailAdminTemplateMixin, FormView):
             # How the last tagging went, so that an editor sees why a file has no smart tags.
             tagging=tagging,
             tagged_by=self.versions_of(tagging),
+            # Only for a queued asset: whether a worker is coming at all.
+            backlog=worker_backlog() if getattr(tagging, "status", None) == TaggingState.Status.PENDING else None,
             edit_url=self.edit_url,
             summary=self.kind.summary(self.asset),
             decided=[tag for tag in self.smart_tags if tag.state != SmartTag.State.APPLIED],

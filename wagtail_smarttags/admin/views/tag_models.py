@@ -24,6 +24,7 @@ from ...models import TagModel, TrainingVersion
 from ...training import service as training
 from ...training.decisions import Decisions, decisions_on
 from ...training.guidelines import check_ready_to_train, errors_in
+from ...worker_health import worker_backlog
 from ..forms import TagModelForm
 from ..permissions import ANY_TAG_MODEL_ACTION, can_train, forbidden_on_denied, tag_model_permissions
 from . import versions
@@ -77,6 +78,7 @@ class TagModelIndexView(generic.IndexView):
             row.latest_version_status in (TrainingVersion.Status.QUEUED, TrainingVersion.Status.RUNNING)
             for row in context["object_list"]
         )
+        context["backlog"] = worker_backlog() if context["training_in_progress"] else None
         return context
 
 
