@@ -102,14 +102,9 @@ def decide(asset, term, state, user):
     decision. Promoting one of the app's labels makes it a taggit tag of the site (see ``vocabulary``).
     """
     with transaction.atomic():
-        # Lock the row so two editors deciding at once cannot both win.
-        current = (
-            SmartTag.objects.for_asset(asset)
-            .select_for_update()
-            .filter(term_filter(term))
-            .select_related("tag", "label")
-            .first()
-        )
+        # Lock the row so two editors deciding at once cannot both win. No select_related: its outer joins
+        # (tag and label are each nullable) cannot be locked on PostgreSQL.
+        current = SmartTag.objects.for_asset(asset).select_for_update().filter(term_filter(term)).first()
         if current is None:
             raise ModerationError(
                 _("The smart tag “%(tag)s” was withdrawn after this page was opened (the asset was re-tagged or "
@@ -151,7 +146,7 @@ def _as_tag(asset, smart_tag):
     """The editor promotes one of the app's labels: it becomes a taggit tag, and its smart tags that tag's."""
     tag = tag_named(smart_tag.label.name)
     adopt_labels(tag)  # also when the tag already existed: a label and a tag of one name never coexist
-    return SmartTag.objects.for_asset(asset).select_for_update().select_related("tag").get(tag=tag)
+    return SmartTag.objects.for_asset(asset).select_for_update().get(tag=tag)
 
 
 def _name_of(term):
