@@ -343,7 +343,7 @@ def wait_for(assets, worker, timeout=300):
 def smart_tags(asset):
     from tests.helpers import smart_tags_of
 
-    return sorted((row.tag.name, round(row.confidence, 4), row.state) for row in smart_tags_of(asset))
+    return sorted((row.name, round(row.confidence, 4), row.state) for row in smart_tags_of(asset))
 
 
 def run_file(client, worker, kind, name, data, good, expected, time_limit, number):

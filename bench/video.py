@@ -170,7 +170,7 @@ def main():
         on_screen = [shown[min(int(when // spec.seconds_per_photo), len(shown) - 1)] for when in frames.timestamps]
         votes = frame_votes(timer.results.get("embedding"), on_screen, backbone.id)
 
-        tags = SmartTag.objects.filter(content_type=content_type, object_id=media.pk).select_related("tag")
+        tags = SmartTag.objects.filter(content_type=content_type, object_id=media.pk).select_related("tag", "label")
         results["videos"].append({
             "name": spec.name,
             "container": spec.fmt,
@@ -197,7 +197,7 @@ def main():
             "frames_on_screen": dict(Counter(on_screen).most_common()),
             **votes,
             "tags": [
-                {"name": tag.tag.name, "source": tag.source, "confidence": round(tag.confidence, 3)} for tag in tags
+                {"name": tag.name, "source": tag.source, "confidence": round(tag.confidence, 3)} for tag in tags
             ],
         })  # fmt: skip
         media.file.delete(save=False)

@@ -135,7 +135,7 @@ class Command(BaseCommand):
 
     def _report_video(self, truth, media):
         content_type = ContentType.objects.get_for_model(type(media))
-        tags = SmartTag.objects.filter(content_type=content_type, object_id=media.pk).select_related("tag")
+        tags = SmartTag.objects.filter(content_type=content_type, object_id=media.pk).select_related("tag", "label")
         state = TaggingState.objects.get(content_type=content_type, object_id=media.pk)
         self.stdout.write(self.style.MIGRATE_HEADING("5. Smart tags of a 10-second video of unseen photos"))
         self.stdout.write(f"{media.title} (truth: {truth}, {state.status}): {_describe(tags) or state.error}")
@@ -178,10 +178,10 @@ class Command(BaseCommand):
         correct = 0
         self.stdout.write(f"{'image':<28} {'truth':<12} smart tags (confidence); generic tags in [brackets]")
         for truth, image in uploaded:
-            tags = SmartTag.objects.filter(content_type=content_type, object_id=image.pk).select_related("tag")
+            tags = SmartTag.objects.for_asset(image).select_related("tag", "label")
             state = TaggingState.objects.get(content_type=content_type, object_id=image.pk)
             shown = _describe(tags) or f"none ({state.status})"
-            hit = any(t.tag.name == truth and t.source == SmartTag.Source.TRAINED for t in tags)
+            hit = any(t.source == SmartTag.Source.TRAINED and t.name == truth for t in tags)
             correct += hit
             self.stdout.write(f"{image.title:<28} {truth:<12} {shown}  {'✓' if hit else '✗'}")
         self.stdout.write(
@@ -192,6 +192,6 @@ class Command(BaseCommand):
 
 def _describe(smart_tags):
     """Trained and keyword tags first, then generic tags in brackets: the moderation screen shows them apart."""
-    own = [f"{t.tag.name} ({t.confidence:.2f})" for t in smart_tags if t.source != SmartTag.Source.GENERIC]
-    generic = [f"{t.tag.name} ({t.confidence:.2f})" for t in smart_tags if t.source == SmartTag.Source.GENERIC]
+    own = [f"{t.name} ({t.confidence:.2f})" for t in smart_tags if t.source != SmartTag.Source.GENERIC]
+    generic = [f"{t.name} ({t.confidence:.2f})" for t in smart_tags if t.source == SmartTag.Source.GENERIC]
     return ", ".join(own + ([f"[{', '.join(generic)}]"] if generic else []))
