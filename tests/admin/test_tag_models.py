@@ -263,6 +263,9 @@ def test_save_and_train_queues_training_in_the_worker_and_says_so(admin_client, 
     assert version.status == TrainingVersion.Status.QUEUED and version.created_by == admin_client.user
     assert "Version 1 queued" in response.content.decode()
     assert ModelLogEntry.objects.filter(object_id=str(tag_model.pk), action=training.LOG_TRAIN).exists()
+    # Each guideline message once, not once for the save and again for the training.
+    for tag in ("hat", "shoes"):
+        assert sum(f"“{tag}” has 2 example images" in m for m in messages_of(response)) == 1, messages_of(response)
 
 
 @pytest.fixture

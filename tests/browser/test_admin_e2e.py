@@ -186,6 +186,7 @@ def test_editor_trains_a_tag_model_and_downloads_the_report(example_site, page):
     page.get_by_role("button", name="Save and train").click()
     page.wait_for_url(f"{site.url}/admin/smart-tags/models/")
     assert "started in the background as version 1" in page.inner_text(".messages")
+    assert page.inner_text(".messages").count(f"“{HELD_BACK}” has 3 example images") == 1, "each guideline once"
     screenshot(page, "04-training")
 
     deadline = time.monotonic() + TRAINING_TIMEOUT

@@ -217,7 +217,11 @@ def test_video_smart_tags_are_moderated_on_the_smart_tags_screen(
 
     url = moderation_url("video", media.pk)
     hat = smart_tags_by_name(media, SmartTag.Source.TRAINED)["hat"]
-    assert "hat" in admin_client.get(url).content.decode()
+    screen = admin_client.get(url).content.decode()
+    assert "hat" in screen
+    # The video is shown above its smart tags: its title, file, and the media icon (no thumbnail given).
+    panel = screen.split("data-smarttags-asset>", 1)[1].split("</figure>", 1)[0]
+    assert media.title in panel and "hats" in panel and "icon-media" in panel
     response = admin_client.post(url, {f"decision_{hat.tag_id}": SmartTag.State.PROMOTED})
     assert response.status_code == 302
     hat.refresh_from_db()

@@ -163,7 +163,8 @@ class TagModelEditView(TagModelFormMixin, generic.EditView):
     def save_instance(self):
         tag_model = self.form.save()
         log(tag_model, "wagtail.edit", user=self.request.user)
-        self.show_guideline_warnings(self.form)
+        if self.action != "train":  # training shows the same guideline messages itself, once
+            self.show_guideline_warnings(self.form)
         return tag_model
 
     def save_action(self):

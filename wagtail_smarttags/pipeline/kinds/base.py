@@ -34,6 +34,8 @@ class AssetSummary:
     picture: dict | None = None
     #: Short facts: the file's name and size, an image's pixels, a video's duration.
     details: list = field(default_factory=list)
+    #: The Wagtail admin icon shown when there is no picture.
+    icon: str = "doc-full"
 
 
 @dataclass

@@ -34,7 +34,9 @@ class VideoKind(AssetKind):
         if getattr(asset, "thumbnail", None):
             picture = {"url": asset.thumbnail.url, "width": None, "height": None}
         details = [str(timedelta(seconds=round(asset.duration)))] if getattr(asset, "duration", None) else []
-        return AssetSummary(title=asset.title, picture=picture, details=[*details, *file_details(asset)])
+        return AssetSummary(
+            title=asset.title, picture=picture, details=[*details, *file_details(asset)], icon="media"
+        )
 
     def read(self, asset):
         limit = get_setting("VIDEO_MAX_FILE_SIZE")
