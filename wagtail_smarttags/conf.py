@@ -95,7 +95,8 @@ DEFAULTS = {
     "TEXT_KEYWORDS": 5,
     # Overrides for text extraction limits, e.g. {"max_pages": 300, "max_chars": 1_000_000, "max_seconds": 30}
     # (see wagtail_smarttags.ml.text.ExtractionLimits for every field). Its max_seconds, and that of
-    # VIDEO_LIMITS, are soft budgets that keep what was read; they are capped at 80% of READER_MAX_SECONDS.
+    # VIDEO_LIMITS, are soft budgets that keep what was read; they are capped at 80% of READER_MAX_SECONDS
+    # and at least a second below it.
     "TEXT_LIMITS": {},
     # A tagging cycle (smarttags_tag) also re-tags unaltered assets last tagged longer ago than this.
     "CYCLE_RETAG_AFTER": timedelta(hours=24),

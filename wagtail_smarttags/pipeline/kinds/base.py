@@ -38,6 +38,10 @@ class AssetSummary:
     icon: str = "doc-full"
 
 
+#: The least time a parser's own budget leaves before the reader's hard limit.
+SOFT_MARGIN_SECONDS = 1.0
+
+
 @dataclass
 class DecodeContext:
     """Everything :meth:`AssetKind.decode` may need, read from settings and the database beforehand."""
@@ -50,8 +54,13 @@ class DecodeContext:
 
     def soft_seconds(self, seconds):
         """A parser's own time budget, kept below the reader's hard one so that it stops first and
-        keeps what it has read (the pages of a long PDF, the frames of a long video)."""
-        return min(seconds, 0.8 * self.reader_limits.max_seconds)
+        keeps what it has read (the pages of a long PDF, the frames of a long video).
+
+        The gap is at least a second, not a share alone: a parser checks its budget between steps,
+        and on a loaded machine one step can take a few hundred milliseconds.
+        """
+        hard = self.reader_limits.max_seconds
+        return min(seconds, max(0.5 * hard, hard - max(SOFT_MARGIN_SECONDS, 0.2 * hard)))
 
 
 class AssetKind:
