@@ -9,7 +9,16 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.images import get_image_model
 
 from ..models import TagModel, TagModelTag, TrainingExample
+from ..pipeline.kinds import IMAGE, get_asset_kind
 from ..training.guidelines import check_examples, check_shared_tags, check_tag_count, errors_in
+
+
+def choosable_images(user):
+    """The images ``user`` may choose in Wagtail's image chooser; every image when there is no user
+    (a form built outside a request)."""
+    if user is None:
+        return get_image_model().objects.all()
+    return get_asset_kind(IMAGE).choosable_by(user)
 
 
 def tag_last_used_positions():
@@ -78,18 +87,27 @@ class TagModelForm(WagtailAdminModelForm):
         self.shared_tag_messages = []
         if self.instance.pk:
             self.initial["tags"] = [link.tag_id for link in self.instance.tag_links.all()]
+        # An editor sees, adds and removes only the examples in collections they may choose from;
+        # the others stay as they are and count towards the guidelines.
+        self.choosable_images = choosable_images(self.for_user)
+        examples = {}
+        if self.instance.pk:
+            for tag_id, image_id in self.instance.examples.order_by("pk").values_list("tag_id", "image_id"):
+                examples.setdefault(tag_id, []).append(image_id)
+        everyone = [image_id for image_ids in examples.values() for image_id in image_ids]
+        visible = set(self.choosable_images.filter(pk__in=everyone).values_list("pk", flat=True))
+        self.unseen_examples = {}
         self.example_fields = {}
         for tag in self.current_tags():
             field_name = f"examples_{tag.pk}"
             self.fields[field_name] = forms.ModelMultipleChoiceField(
                 label=tag.name,
-                queryset=get_image_model().objects.all(),
+                queryset=self.choosable_images,
                 required=False,
                 widget=forms.MultipleHiddenInput,
             )
-            self.initial[field_name] = [
-                example.image_id for example in self.instance.examples.filter(tag=tag).order_by("pk")
-            ]
+            self.initial[field_name] = [pk for pk in examples.get(tag.pk, []) if pk in visible]
+            self.unseen_examples[tag.pk] = [pk for pk in examples.get(tag.pk, []) if pk not in visible]
             self.example_fields[tag] = field_name
 
     def current_tags(self):
@@ -118,7 +136,8 @@ class TagModelForm(WagtailAdminModelForm):
             for tag, field_name in self.example_fields.items()
             if tag.pk in kept
         }
-        self.example_messages = check_examples(examples)
+        unseen = {tag.pk: len(self.unseen_examples.get(tag.pk, [])) for tag in examples}
+        self.example_messages = check_examples(examples, unseen=unseen)
         for message in errors_in(self.example_messages):
             field_name = f"examples_{message.tag_id}"
             self.add_error(field_name if field_name in self.fields else None, str(message))
@@ -140,7 +159,8 @@ class TagModelForm(WagtailAdminModelForm):
         save_examples(
             tag_model,
             {
-                tag: self.cleaned_data.get(field_name) or []
+                tag: [image.pk for image in self.cleaned_data.get(field_name) or []]
+                + self.unseen_examples.get(tag.pk, [])
                 for tag, field_name in self.example_fields.items()
                 if tag.pk in kept
             },
@@ -167,13 +187,13 @@ def save_tags(tag_model, tags):
             link.save(update_fields=["sort_order"])
 
 
-def save_examples(tag_model, images_by_tag):
-    """Make ``{tag: [image, ...]}`` the examples of those tags in ``tag_model``.
+def save_examples(tag_model, image_ids_by_tag):
+    """Make ``{tag: [image id, ...]}`` the examples of those tags in ``tag_model``.
 
     Stale examples go first, so an image moved from one tag to another never meets itself.
     """
-    wanted = {(tag.pk, image.pk) for tag, images in images_by_tag.items() for image in images}
-    examples = TrainingExample.objects.filter(tag_model=tag_model, tag__in=list(images_by_tag))
+    wanted = {(tag.pk, image_id) for tag, image_ids in image_ids_by_tag.items() for image_id in image_ids}
+    examples = TrainingExample.objects.filter(tag_model=tag_model, tag__in=list(image_ids_by_tag))
     have = set(examples.values_list("tag_id", "image_id"))
     for tag_id, image_id in have - wanted:
         examples.filter(tag_id=tag_id, image_id=image_id).delete()

@@ -51,14 +51,18 @@ def check_tag_count(tags):
     return []
 
 
-def check_examples(examples_by_tag):
-    """Check ``{tag: [image, ...]}``: the example count of each tag, and no image exemplifying two tags."""
+def check_examples(examples_by_tag, unseen=None):
+    """Check ``{tag: [image, ...]}``: the example count of each tag, and no image exemplifying two tags.
+
+    ``unseen`` (``{tag id: count}``) are further examples the editor may not see, counted but not named.
+    """
     minimum, maximum = get_setting("MIN_EXAMPLES_PER_TAG"), get_setting("MAX_EXAMPLES_PER_TAG")
+    unseen = unseen or {}
     messages = []
     tags_of_image = defaultdict(list)
     images = {}
     for tag, tag_images in examples_by_tag.items():
-        count = len(tag_images)
+        count = len(tag_images) + unseen.get(tag.pk, 0)
         values = {"tag": tag.name, "count": count, "minimum": minimum, "maximum": maximum}
         if count > maximum:
             text = _("“%(tag)s” has %(count)s example images; a tag may have at most %(maximum)s.")

@@ -15,7 +15,6 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
-from wagtail.images import get_image_model
 from wagtail.images.shortcuts import get_rendition_or_not_found
 from wagtail.log_actions import log
 
@@ -99,7 +98,8 @@ class TagModelFormMixin:
     def tag_sections(self, form):
         """One section per tag of the model: its chosen images as thumbnails, its field's errors, and the
         editors' decisions on its smart tags that a training learns from."""
-        images = get_image_model().objects.in_bulk
+        # Only images the editor may choose are shown, whatever ids a submitted form names.
+        images = form.choosable_images.in_bulk
         decisions = decisions_on(form.instance) if form.instance.pk else Decisions()
         sections = []
         for tag, field_name in form.example_fields.items():
@@ -119,16 +119,18 @@ class TagModelFormMixin:
                         for value in ids
                         if int(value) in chosen
                     ],
-                    "promoted": self.decided_images(decisions.promoted.get(tag.pk, [])),
-                    "removed": self.decided_images(decisions.removed.get(tag.pk, [])),
+                    "unseen": len(form.unseen_examples.get(tag.pk, [])),
+                    "promoted": self.decided_images(form, decisions.promoted.get(tag.pk, [])),
+                    "removed": self.decided_images(form, decisions.removed.get(tag.pk, [])),
                 }
             )
         return sections
 
-    def decided_images(self, image_ids):
-        """``{"count", "shown": [{"image", "thumbnail"}]}`` for images editors decided on, the latest first."""
-        found = get_image_model().objects.in_bulk(image_ids[:DECISIONS_SHOWN])
-        shown = [found[pk] for pk in image_ids[:DECISIONS_SHOWN] if pk in found]
+    def decided_images(self, form, image_ids):
+        """``{"count", "shown": [{"image", "thumbnail"}]}`` for images editors decided on, the latest first;
+        the count is of them all, the thumbnails only of images the editor may choose."""
+        found = form.choosable_images.in_bulk(image_ids)
+        shown = [found[pk] for pk in image_ids if pk in found][:DECISIONS_SHOWN]
         thumbnails = [{"image": i, "thumbnail": get_rendition_or_not_found(i, "fill-80x80")} for i in shown]
         return {"count": len(image_ids), "shown": thumbnails}
 

@@ -18,6 +18,7 @@ from ...models import TagModel, TrainingVersion
 from ...pipeline.kinds import kind_for_model
 from ...training import service as training
 from ...training.preview import PreviewStatus
+from ..forms import choosable_images
 from ..permissions import can_train
 
 MISTAKES_PER_TAG = 8
@@ -126,7 +127,7 @@ class VersionsView(TrainingPermissionMixin, WagtailAdminTemplateMixin, TemplateV
         rows = [version_summary(version, get_setting("MIN_EXAMPLES_PER_TAG")) for version in versions]
         # One query for the thumbnails of every version's likely mistakes.
         wanted = {mistake["image"] for row in rows for tag in row["mistakes"] for mistake in tag["mistakes"]}
-        images = get_image_model().objects.in_bulk(wanted)
+        images = choosable_images(self.request.user).in_bulk(wanted)
         for row in rows:
             for tag in row["mistakes"]:
                 tag["mistakes"] = [{**m, "image": images[m["image"]]} for m in tag["mistakes"] if m["image"] in images]
@@ -134,9 +135,10 @@ class VersionsView(TrainingPermissionMixin, WagtailAdminTemplateMixin, TemplateV
         return context
 
 
-def preview_rows(preview):
+def preview_rows(preview, user):
     """The preview's tags with their sample assets loaded: ``[{name, gain, lose, keep, gains, losses}]``,
-    each sample ``{"asset", "url", "thumbnail" (images only), "confidence"}``; deleted assets are left out."""
+    each sample ``{"asset", "url", "thumbnail" (images only), "confidence"}``; deleted assets, and assets
+    ``user`` may not choose, are left out (the counts are of them all)."""
     tags = list((preview or {}).get("tags", {}).values())
     wanted = {}
     for tag in tags:
@@ -145,8 +147,9 @@ def preview_rows(preview):
     assets = {}
     for content_type_id, object_ids in wanted.items():
         model = ContentType.objects.get_for_id(content_type_id).model_class()
-        if model is not None:
-            for object_id, asset in model._default_manager.in_bulk(object_ids).items():
+        kind = kind_for_model(model) if model is not None else None
+        if kind is not None:
+            for object_id, asset in kind.choosable_by(user).in_bulk(object_ids).items():
                 assets[content_type_id, object_id] = asset
 
     def samples(rows):
@@ -207,7 +210,7 @@ class PreviewView(TrainingPermissionMixin, WagtailAdminTemplateMixin, TemplateVi
             preview=preview,
             ready=ready,
             computing=preview.get("status") == PreviewStatus.COMPUTING,
-            rows=preview_rows(preview) if ready else [],
+            rows=preview_rows(preview, self.request.user) if ready else [],
             active=active,
             # The library was re-tagged by another version since the preview was worked out.
             outdated=ready and preview.get("compared_with") != (active.number if active else None),

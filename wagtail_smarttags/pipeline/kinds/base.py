@@ -95,6 +95,14 @@ class AssetKind:
         """The Wagtail bulk-action class of this kind's listing, or None if its listing has no bulk actions."""
         return None
 
+    def choosable_by(self, user):
+        """The assets ``user`` may pick in this kind's chooser: the only ones a screen may show or accept
+        from that user, whatever ids a request names."""
+        from wagtail.permissions import policy_registry
+
+        policy = policy_registry.get_by_type(self.get_model())
+        return policy.instances_user_has_any_permission_for(user, ["choose"])
+
     def summary(self, asset):
         """The asset's :class:`AssetSummary` for the admin; kinds add a picture and details of their own."""
         return AssetSummary(title=str(asset), details=file_details(asset))

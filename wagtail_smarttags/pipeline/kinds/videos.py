@@ -22,6 +22,10 @@ class VideoKind(AssetKind):
 
         return get_media_model()
 
+    def choosable_by(self, user):
+        # wagtailmedia has no "choose" permission: its chooser offers every item to anyone who can open it.
+        return self.get_model().objects.all()
+
     def skip_reason(self, asset):
         if getattr(asset, "type", "video") == "audio":
             return "This is an audio file: only videos get smart tags."
