@@ -137,7 +137,7 @@ def test_the_classifier_setting_is_checked(settings):
         assert ids(check_settings()) == ["wagtail_smarttags.E012"], wrong
 
 
-@pytest.mark.parametrize("key", ["AUTO_TAG", "PREVIEW_BEFORE_ACTIVATION", "SCHEDULE_CYCLES"])
+@pytest.mark.parametrize("key", ["AUTO_TAG", "PREVIEW_BEFORE_ACTIVATION", "SCHEDULE_CYCLES", "ADMIN_LISTINGS"])
 def test_switches_must_be_true_or_false(settings, key):
     settings.WAGTAIL_SMARTTAGS = {key: "no"}
     messages = check_settings()

@@ -43,7 +43,7 @@ def check_settings(app_configs=None, **kwargs):
             )
         )
     messages += _check_guidelines(values)
-    for key in ("AUTO_TAG", "PREVIEW_BEFORE_ACTIVATION", "SCHEDULE_CYCLES"):
+    for key in ("AUTO_TAG", "PREVIEW_BEFORE_ACTIVATION", "SCHEDULE_CYCLES", "ADMIN_LISTINGS"):
         if not isinstance(values[key], bool):
             messages.append(Error(f"{SETTING_NAME}[{key!r}] must be True or False.", id="wagtail_smarttags.E013"))
     if not isinstance(values["TASK_OPTIONS"], dict):

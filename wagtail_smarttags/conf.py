@@ -69,6 +69,10 @@ DEFAULTS = {
     # the library and to activate or discard it; the train screen lets the editor choose either way each time.
     # False makes "activate as soon as trained" the screen's default. Commands activate unless told --preview.
     "PREVIEW_BEFORE_ACTIVATION": True,
+    # Wagtail's image and document listings show each asset's tagging state (a column, a badge on the image
+    # grid), filter by it, and order a search by relevance unless another sort is chosen. The app serves them
+    # on Wagtail's own paths, extending Wagtail's views; False leaves Wagtail's listings as they are.
+    "ADMIN_LISTINGS": True,
     # Folds used to cross-validate thresholds, precision and recall while training.
     "CROSS_VALIDATION_FOLDS": 5,
     # The training guidelines enforced in the admin.

@@ -14,10 +14,12 @@ from wagtail.log_actions import LogFormatter
 
 from . import moderation
 from .admin.bulk_actions import get_bulk_actions
+from .admin.listings import listing_urls
 from .admin.permissions import can_see_tag_models, forbidden_on_denied
 from .admin.views.reports import TrainingReportView
 from .admin.views.smart_tags import AssetSmartTagsView
 from .admin.views.tag_models import SmartTagsMenu
+from .conf import get_setting
 from .pipeline.kinds import get_asset_kinds
 from .training import service as training
 from .worker_health import worker_backlog
@@ -99,6 +101,14 @@ def register_training_log_actions(actions):
 @hooks.register("insert_global_admin_css")
 def training_admin_css():
     return format_html('<link rel="stylesheet" href="{}">', static("wagtail_smarttags/css/training-admin.css"))
+
+
+# Ahead of Wagtail's own hooks, so that these views answer on the listings' paths.
+@hooks.register("register_admin_urls", order=-1)
+def register_asset_listing_urls():
+    if not get_setting("ADMIN_LISTINGS"):
+        return []
+    return listing_urls(get_asset_kinds().values())
 
 
 @hooks.register("register_admin_urls")

@@ -81,6 +81,10 @@ class AssetKind:
     frames = False
     #: Assets read, decoded and written together.
     batch_size = 16
+    #: Where Wagtail mounts this kind's listing under the admin, and the templates the app's
+    #: extension of it uses instead of Wagtail's (``{"template_name": ..., "results_template_name": ...}``).
+    listing_path = ""
+    listing_templates = {}
 
     def is_installed(self):
         return apps.is_installed(self.app_name)
@@ -93,6 +97,11 @@ class AssetKind:
 
     def bulk_action_base(self):
         """The Wagtail bulk-action class of this kind's listing, or None if its listing has no bulk actions."""
+        return None
+
+    def listing_view_base(self):
+        """Wagtail's class-based admin listing of this kind (an ``IndexView``), which the app extends with
+        tagging states and a relevance sort; None when the listing is not one."""
         return None
 
     def choosable_by(self, user):

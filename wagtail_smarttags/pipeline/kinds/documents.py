@@ -13,6 +13,8 @@ class DocumentKind(AssetKind):
     app_name = "wagtail.documents"
     edit_url_name = "wagtaildocs:edit"
     batch_size = 8
+    listing_path = "documents/"
+    listing_templates = {"template_name": "wagtail_smarttags/listings/document_index.html"}
 
     @property
     def source(self):
@@ -29,6 +31,11 @@ class DocumentKind(AssetKind):
         from wagtail.documents.views.bulk_actions.document_bulk_action import DocumentBulkAction
 
         return DocumentBulkAction
+
+    def listing_view_base(self):
+        from wagtail.documents.views.documents import IndexView
+
+        return IndexView
 
     def read(self, asset):
         # Documents are extracted from the stored file by the reader, never held in memory whole.

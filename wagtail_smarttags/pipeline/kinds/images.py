@@ -10,6 +10,8 @@ class ImageKind(AssetKind):
     app_name = "wagtail.images"
     edit_url_name = "wagtailimages:edit"
     visual = True
+    listing_path = "images/"
+    listing_templates = {"results_template_name": "wagtail_smarttags/listings/image_index_results.html"}
 
     def get_model(self):
         from wagtail.images import get_image_model
@@ -20,6 +22,11 @@ class ImageKind(AssetKind):
         from wagtail.images.views.bulk_actions.image_bulk_action import ImageBulkAction
 
         return ImageBulkAction
+
+    def listing_view_base(self):
+        from wagtail.images.views.images import IndexView
+
+        return IndexView
 
     def summary(self, asset):
         from wagtail.images.shortcuts import get_rendition_or_not_found
