@@ -12,7 +12,7 @@ from wagtail_smarttags.models import TaggingState
 from wagtail_smarttags.pipeline.kinds import content_type_for
 from wagtail_smarttags.wagtail_hooks import moderation_url, register_asset_listing_urls
 
-from ..factories import add_smart_tags, create_document, create_image, solid_image_bytes
+from ..factories import add_smart_tags, create_document, create_image, root_collection, solid_image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +61,7 @@ def test_the_listings_are_the_apps_on_wagtails_own_urls():
     assert resolve("/admin/images/").url_name == "smarttags_image_index"
     assert resolve("/admin/images/results/").url_name == "smarttags_image_index_results"
     assert resolve("/admin/documents/").url_name == "smarttags_document_index"
+    assert resolve(reverse("wagtailmedia:index")).url_name == "smarttags_video_index"
     assert resolve(reverse("wagtailimages:edit", args=[1])).namespace == "wagtailimages"
 
 
@@ -99,6 +100,35 @@ def test_the_document_listing_has_the_column_and_the_filter(admin_client):
     assert 'data-smarttags-state="done"' in html and 'data-smarttags-state="failed"' in html
     response = admin_client.get(reverse("wagtaildocs:index"), {"tagging_state": "failed"})
     assert [document.title for document in response.context["object_list"]] == ["Locked"]
+
+
+def create_media(title, media_type="video"):
+    from django.core.files.base import ContentFile
+    from wagtailmedia.models import get_media_model
+
+    media = get_media_model()(title=title, type=media_type, duration=3, collection=root_collection())
+    media.file.save(f"{title.lower()}.mp4", ContentFile(b"not really a video"), save=False)
+    media.save()
+    return media
+
+
+def test_the_media_listing_shows_what_wagtailmedias_does_and_the_tagging_state(admin_client):
+    clip = create_media("Clip")
+    jingle = create_media("Jingle", media_type="audio")
+    record(clip, TaggingState.Status.FAILED, "No frame could be decoded.")
+    record(jingle, TaggingState.Status.SKIPPED, "This is an audio file: only videos get smart tags.")
+    html = admin_client.get(reverse("wagtailmedia:index")).content.decode()
+    shown_by_wagtailmedia = ("Clip", "Jingle", "clip.mp4", "Video", "Audio", "Add audio", "Add video")
+    for shown in (*shown_by_wagtailmedia, "No frame could be decoded."):
+        assert shown in html, shown
+    assert reverse("wagtailmedia:edit", args=[clip.pk]) in html
+    assert reverse("wagtailmedia:add", args=["video"]) in html
+    assert 'data-smarttags-state="failed"' in html and 'data-smarttags-state="skipped"' in html
+    assert '<option value="relevance" selected="selected">Relevance</option>' in html
+    response = admin_client.get(reverse("wagtailmedia:index"), {"tagging_state": "skipped"})
+    assert [media.title for media in response.context["object_list"]] == ["Jingle"]
+    response = admin_client.get(reverse("wagtailmedia:index"), {"q": "clip"})
+    assert [media.title for media in response.context["object_list"]] == ["Clip"]
 
 
 @pytest.fixture
@@ -157,6 +187,7 @@ def test_the_listings_can_be_left_to_wagtail(settings):
     assert [pattern.name for pattern in register_asset_listing_urls()] == [
         "smarttags_image_index", "smarttags_image_index_results",
         "smarttags_document_index", "smarttags_document_index_results",
+        "smarttags_video_index", "smarttags_video_index_results",
     ]  # fmt: skip
     settings.WAGTAIL_SMARTTAGS = {**settings.WAGTAIL_SMARTTAGS, "ADMIN_LISTINGS": False}
     assert register_asset_listing_urls() == []

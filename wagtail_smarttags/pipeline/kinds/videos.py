@@ -16,11 +16,19 @@ class VideoKind(AssetKind):
     frames = True
     # Each video is up to 16 frames through the network already.
     batch_size = 2
+    listing_path = "media/"
+    listing_templates = {"template_name": "wagtail_smarttags/listings/media_index.html"}
 
     def get_model(self):
         from wagtailmedia.models import get_media_model
 
         return get_media_model()
+
+    def listing_view_base(self):
+        # wagtailmedia's listing is a function view; the app's class-based one shows the same.
+        from ...admin.media_listing import media_index_view
+
+        return media_index_view()
 
     def choosable_by(self, user):
         # wagtailmedia has no "choose" permission: its chooser offers every item to anyone who can open it.
