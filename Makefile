@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_PIN := torch==2.14.1 torchvision==0.29.1
 MANAGE := cd example_project && ../$(BIN)/python manage.py
 
-.PHONY: setup build-deps system-deps demo serve worker test test-sqlite test-postgres test-mysql lint bench clean
+.PHONY: setup build-deps system-deps browser-deps demo serve worker test test-sqlite test-postgres test-mysql lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,14 +32,22 @@ build-deps:
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
 	else echo "Not root or no apt-get: install$$missing yourself to build mysqlclient, the MariaDB driver."; fi
 
-# Debian packages: catdoc converts legacy DOC/PPT; Chromium drives the admin end-to-end tests.
+# Debian packages: catdoc converts legacy DOC/PPT; Chromium drives the admin end-to-end tests, and npm
+# installs axe-core, which they inject to check the admin's accessibility.
 system-deps:
 	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		missing=""; \
 		command -v catdoc >/dev/null || missing="$$missing catdoc"; \
 		command -v chromium >/dev/null || missing="$$missing chromium"; \
+		command -v npm >/dev/null || missing="$$missing npm"; \
 		if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi; \
-	else echo "Not root or no apt-get: install catdoc and chromium yourself for DOC/PPT and browser tests."; fi
+	else echo "Not root or no apt-get: install catdoc, chromium and npm yourself for DOC/PPT and browser tests."; fi
+
+browser-deps: tests/browser/node_modules/axe-core/axe.min.js
+
+tests/browser/node_modules/axe-core/axe.min.js: tests/browser/package.json tests/browser/package-lock.json | system-deps
+	cd tests/browser && npm ci --no-audit --no-fund --silent
+	touch $@  # npm keeps the package's own dates, older than package.json
 
 demo: setup
 	$(MANAGE) migrate --noinput -v 0
@@ -72,7 +80,7 @@ test-mysql: setup
 		2>/dev/null || bash .ci/start-mariadb
 	SMARTTAGS_TEST_DATABASE=mysql $(BIN)/python -m pytest -m "django_db and not browser"
 
-test: setup system-deps lint test-sqlite test-postgres test-mysql
+test: setup system-deps browser-deps lint test-sqlite test-postgres test-mysql
 
 bench: setup
 	$(BIN)/python bench/few_shot.py

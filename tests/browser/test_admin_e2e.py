@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ..datasets import clothing_images
+from .accessibility import assert_accessible
 from .chromium import CHROMIUM, launch
 from .example_site import PASSWORD, USERNAME, ExampleSite
 
@@ -65,13 +66,15 @@ def page(example_site):
 
 
 def screenshot(page, name, prefix="training", **kwargs):
+    """A picture of the screen as the editor sees it, which axe-core checks for accessibility too."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{prefix}-{name}.png"), **kwargs)
+    assert_accessible(page, f"{prefix}-{name}")
 
 
-def log_in(page, site):
+def log_in(page, site, username=USERNAME):
     page.goto(f"{site.url}/admin/login/")
-    page.fill("#id_username", USERNAME)
+    page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{site.url}/admin/")
@@ -260,6 +263,10 @@ def test_editor_trains_a_tag_model_and_downloads_the_report(example_site, page):
     assert slip.count() == 1 and "most like" in slip.inner_text()
     page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
     screenshot(page, "06-versions", full_page=True)
+    model_id = re.search(r"/versions/(\d+)/", page.url).group(1)
+    page.goto(f"{site.url}/admin/smart-tags/models/train/{model_id}/")
+    assert "Train" in page.inner_text("main")
+    assert_accessible(page, "the train screen")
 
     # 6. Reports > Smart Tags Training, then its XLSX download.
     page.get_by_role("button", name="Reports").click()
@@ -290,6 +297,63 @@ def test_editor_trains_a_tag_model_and_downloads_the_report(example_site, page):
         assert 0 <= by_tag[tag][4] <= 1 and 0 <= by_tag[tag][5] <= 1 and by_tag[tag][6] == "Yes"
     assert by_tag[HELD_BACK][2:4] == (3, "Partially trained")
     assert by_tag[HELD_BACK][6] == "No: fewer than 10 examples"
+
+
+# Three of the hat's examples go to an agency's collection; the rest of the model's examples to the photo
+# desk's, whose editors may choose, add and change images there only, and edit and train tag models.
+ONE_COLLECTION_EDITOR = """
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from wagtail.models import Collection, GroupCollectionPermission
+from wagtail_smarttags.models import TagModel
+root = Collection.get_first_root_node()
+desk, agency = root.add_child(name="Photo desk"), root.add_child(name="Agency")
+model = TagModel.objects.get(title="Garments")
+examples = list(model.examples.select_related("image", "tag").order_by("pk"))
+agency_hats = [example.image for example in examples if example.tag.name == "hat"][:3]
+for example in examples:
+    example.image.collection = agency if example.image in agency_hats else desk
+    example.image.save()
+group = Group.objects.create(name="Photo desk editors")
+for codename in ("choose_image", "add_image", "change_image"):
+    GroupCollectionPermission.objects.create(
+        group=group, collection=desk, permission=Permission.objects.get(codename=codename)
+    )
+editor = get_user_model().objects.create_user("desk", "desk@example.com", "{password}")
+editor.groups.add(group)
+editor.user_permissions.add(
+    *Permission.objects.filter(codename__in=["access_admin", "change_tagmodel", "train_tagmodel"])
+)
+print(model.pk, len(examples), "|".join(image.title for image in agency_hats), sep="\t")
+"""
+EXAMPLE_COUNT = """
+from wagtail_smarttags.models import TagModel
+print(TagModel.objects.get(title="Garments").examples.count())
+"""
+
+
+def test_an_editor_of_one_collection_sees_and_changes_only_its_examples(example_site, page):
+    """Wagtail's collection permissions in the training screens: the photo desk's editor sees the examples in
+    the photo desk's collection, is told of the agency's three without seeing them, and saving keeps them."""
+    site = example_site
+    output = site.manage("shell", "-c", ONE_COLLECTION_EDITOR.replace("{password}", PASSWORD)).stdout
+    model_id, count, agency_titles = output.strip().splitlines()[-1].split("\t")
+    log_in(page, site, username="desk")
+    page.goto(f"{site.url}/admin/smart-tags/models/edit/{model_id}/")
+    hats = page.locator("[data-smarttags-tag-examples]:has(h3:has-text('hat'))")
+    assert hats.locator(".smarttags-thumbnail").count() == 11 - 3
+    note = " ".join(hats.locator("[data-smarttags-unseen-examples]").inner_text().split())
+    assert note.startswith("And 3 examples in collections you cannot choose from"), note
+    main = page.inner_text("main")
+    for title in agency_titles.split("|"):
+        assert title not in main
+    hats.scroll_into_view_if_needed()
+    screenshot(page, "09-one-collection")
+    page.locator("footer [data-w-dropdown-target=toggle]").click()  # the footer's menu, by Save and train
+    page.get_by_role("button", name="Save without training").click()
+    page.wait_for_url(re.compile(r".*/smart-tags/models/edit/\d+/$"))
+    assert "updated" in page.inner_text(".messages")
+    assert site.manage("shell", "-c", EXAMPLE_COUNT).stdout.split()[-1] == count, "no example was lost"
 
 
 def test_editor_uploads_a_video_and_promotes_one_of_its_generic_tags(example_site, page, tmp_path):
@@ -371,6 +435,11 @@ def test_an_editor_removes_a_smart_tag_from_a_selection_by_picking_it(example_si
     site = example_site
     log_in(page, site)
     page.goto(f"{site.url}/admin/images/?q=shoes")
+    # A search is in relevance order; the editor picks another sort, which the listing keeps after the action.
+    sort = page.locator("#order_images_by")
+    assert sort.input_value() == "relevance"
+    sort.select_option("-title")
+    page.wait_for_url(re.compile(r".*ordering=-title"))
     boxes = page.locator("input[data-bulk-action-checkbox]")
     boxes.first.wait_for()
     for index in range(2):
@@ -393,6 +462,7 @@ def test_an_editor_removes_a_smart_tag_from_a_selection_by_picking_it(example_si
     page.locator("input[type=radio][name=tag][value=shoes]").check()
     page.get_by_role("button", name="Yes, remove").click()
     assert "removed from 2 items" in page.inner_text(".messages")
+    assert "ordering=-title" in page.url and page.locator("#order_images_by").input_value() == "-title"
 
 
 FIRST_TRAINED_IMAGE = """
@@ -449,6 +519,24 @@ def test_an_editor_sees_why_a_hostile_document_has_no_smart_tags(example_site, p
     assert "Traceback" not in page.inner_text("main")
     screenshot(page, "01-hostile-document", prefix="tagging", full_page=True)
 
+    # The document listing says so too, and its Smart tagging filter finds every failed upload.
+    page.goto(f"{site.url}/admin/documents/")
+    row = page.locator("tr", has_text="Quarterly report")
+    assert row.locator("[data-smarttags-state=failed]").count() == 1
+    assert "was refused: a stream inflates to more than 67,108,864 bytes" in row.inner_text()
+    page.get_by_role("button", name="Show filters").click()
+    page.get_by_role("button", name="Smart tagging").click()
+    page.get_by_label("Failed", exact=True).check()
+    page.wait_for_url(re.compile(r".*tagging_state=failed"))
+    page.locator("[data-w-active-filter-id]").first.wait_for()
+    rows = page.locator("#listing-results table.listing tbody tr")
+    titles = [rows.nth(index).locator("td.title").inner_text().strip() for index in range(rows.count())]
+    assert titles == ["Quarterly report"], titles
+    page.mouse.click(900, 650)  # a click away, on the empty page, closes the filters
+    page.locator("#filters-drilldown [data-w-drilldown-target=menu]").wait_for(state="hidden")
+    page.wait_for_timeout(600)  # and fades out
+    screenshot(page, "03-document-listing-failed", prefix="tagging")
+
 
 # Half an hour on: the upload was queued 30 minutes ago, and the worker's last work is older still.
 HALF_AN_HOUR_LATER = """
@@ -478,6 +566,19 @@ def test_with_no_worker_the_dashboard_and_the_smart_tags_screen_say_what_to_run(
     assert "No worker has picked up the smart tags' work for 30" in text and "python manage.py qcluster" in text
     screenshot(page, "02-worker-stalled", prefix="tagging")
     page.get_by_role("link", name="Images").first.click()
+    waiting = page.locator("ul.listing.images > li", has_text="Waiting sneaker")
+    assert waiting.locator("[data-smarttags-state=pending]").inner_text().strip().lower() == "pending"
+    assert "Queued 30\xa0minutes ago" in waiting.locator("[data-smarttags-state=pending]").get_attribute("title")
+    screenshot(page, "04-image-grid-pending", prefix="tagging")
+    # The list layout has a Smart tags column: the upload waits, the photos before it are tagged.
+    page.get_by_label("List layout").check()
+    page.wait_for_url(re.compile(r".*layout=list"))
+    row = page.locator("#listing-results table.listing tbody tr", has_text="Waiting sneaker")
+    assert row.locator("[data-smarttags-state=pending]").count() == 1
+    assert page.locator("#listing-results [data-smarttags-state=done]").count() >= 10
+    screenshot(page, "05-image-list-states", prefix="tagging")
+    page.get_by_label("Grid layout").check()
+    page.wait_for_url(re.compile(r".*layout=grid"))
     page.get_by_role("link", name="Waiting sneaker").first.click()
     page.locator("a.smarttags-edit-link").click()
     page.wait_for_url(re.compile(r".*/smarttags/assets/image/\d+/$"))

@@ -11,6 +11,7 @@ them; ``ADMIN_LISTINGS = False`` leaves Wagtail's listings alone.
 """
 
 import django_filters
+from django import forms
 from django.urls import path
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -61,6 +62,7 @@ def tagging_state_filterset(base, kind):
         choices=[*TaggingState.Status.choices, (NOT_QUEUED, _("Not queued"))],
         method="filter_tagging_state",
         empty_label=_("Any"),
+        widget=forms.RadioSelect,  # as Wagtail's own choice filters, one click in the drilldown
     )
     return type(
         f"SmartTags{base.__name__}",
