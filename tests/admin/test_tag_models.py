@@ -208,9 +208,16 @@ def test_a_tag_of_another_model_is_flagged_and_the_editor_chooses(admin_client):
     garments = TagModel.objects.get(title="Garments")
     assert garments.tags.filter(pk=hat.pk).exists()
     assert any("already belongs to the tag model “Accessories”" in m for m in messages_of(response))
-    # Accepted once: saving again does not ask again.
-    response = admin_client.post(reverse("tagmodel:edit", args=[garments.pk]), edit_data(garments))
-    assert response.status_code == 302
+    # Accepted once: saving again, saving and training, and the train screen do not ask again.
+    response = admin_client.post(reverse("tagmodel:edit", args=[garments.pk]), edit_data(garments), follow=True)
+    assert response.redirect_chain and not any("already belongs" in m for m in messages_of(response))
+    html = admin_client.get(reverse("tagmodel:train", args=[garments.pk])).content.decode()
+    assert "already belongs" not in html
+    assert "Shared with other tag models, as confirmed when they were added:" in html and "“hat” (Accessories)" in html
+    response = admin_client.post(
+        reverse("tagmodel:edit", args=[garments.pk]), {**edit_data(garments), "action-train": "1"}, follow=True
+    )
+    assert not any("already belongs" in m for m in messages_of(response))
 
 
 def test_save_and_train_refuses_what_the_guidelines_forbid(admin_client):

@@ -130,15 +130,18 @@ def check_shared_tags(tags, tag_model=None, accepted=False):
     return messages
 
 
-def check_ready_to_train(tag_model, accept_shared_tags=True):
-    """Everything the guidelines say about training ``tag_model`` as it is saved now."""
+def check_ready_to_train(tag_model):
+    """Everything the guidelines say about training ``tag_model`` as it is saved now.
+
+    Tags shared with other models are not among them: the editor confirmed each when it joined the model
+    (``check_shared_tags``), and a confirmation asked for again at every training is one nobody reads.
+    """
     tags = list(tag_model.tags.order_by("name"))
     examples = defaultdict(list)
     for example in TrainingExample.objects.filter(tag_model=tag_model, tag__in=tags).select_related("image", "tag"):
         examples[example.tag].append(example.image)
     messages = check_tag_count(tags)
     messages += check_examples({tag: examples.get(tag, []) for tag in tags})
-    messages += check_shared_tags(tags, tag_model, accepted=accept_shared_tags)
     trainable = [tag for tag in tags if examples.get(tag)]
     if len(tags) >= get_setting("MIN_TAGS_PER_MODEL") and len(trainable) < 2:
         text = ngettext(

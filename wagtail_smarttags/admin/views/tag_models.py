@@ -22,7 +22,7 @@ from ...conf import get_setting
 from ...models import TagModel, TrainingVersion
 from ...training import service as training
 from ...training.decisions import Decisions, decisions_on
-from ...training.guidelines import check_ready_to_train, errors_in
+from ...training.guidelines import check_ready_to_train, errors_in, find_shared_tags
 from ...worker_health import worker_backlog
 from ..forms import TagModelForm
 from ..permissions import ANY_TAG_MODEL_ACTION, can_train, forbidden_on_denied, tag_model_permissions
@@ -253,6 +253,7 @@ class TrainView(WagtailAdminTemplateMixin, TemplateView):
             tag_model=self.tag_model,
             errors=errors_in(problems),
             warnings=[message for message in problems if not message.is_error],
+            shared_tags=find_shared_tags(list(self.tag_model.tags.order_by("name")), self.tag_model),
             preview_first=get_setting("PREVIEW_BEFORE_ACTIVATION"),
         )
         return context
