@@ -95,6 +95,7 @@ def test_unknown_keys_are_warned_about(settings):
         {"VIDEO_LIMITS": {"max_frame": 3}}, {"VIDEO_MIN_FRAME_SHARE": -1}, {"VIDEO_MAX_FILE_SIZE": None},
         {"READER_MAX_MEMORY": 0}, {"READER_MAX_SECONDS": 2.5}, {"TEXT_LIMITS": {"max_stream_byte": 1}},
         {"TRAINING_LIBRARY_SIZE": -1}, {"TRAINING_LIBRARY_SIZE": "all"}, {"TRAINING_LIBRARY_SIZE": True},
+        {"SUGGESTED_EXAMPLES": -2}, {"SUGGESTED_EXAMPLES": "some"},
     ],
 )  # fmt: skip
 def test_other_bad_values(settings, overrides):

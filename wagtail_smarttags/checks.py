@@ -34,14 +34,15 @@ def check_settings(app_configs=None, **kwargs):
         "READER_MAX_MEMORY", "READER_MAX_SECONDS",
     ):  # fmt: skip
         messages += _check_positive_integer(key, values[key])
-    size = values["TRAINING_LIBRARY_SIZE"]
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        messages.append(
-            Error(
-                f"{SETTING_NAME}['TRAINING_LIBRARY_SIZE'] must be 0 or a positive integer, not {size!r}.",
-                id="wagtail_smarttags.E006",
+    for key in ("TRAINING_LIBRARY_SIZE", "SUGGESTED_EXAMPLES"):
+        size = values[key]
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            messages.append(
+                Error(
+                    f"{SETTING_NAME}[{key!r}] must be 0 or a positive integer, not {size!r}.",
+                    id="wagtail_smarttags.E006",
+                )
             )
-        )
     messages += _check_guidelines(values)
     for key in ("AUTO_TAG", "PREVIEW_BEFORE_ACTIVATION", "SCHEDULE_CYCLES", "ADMIN_LISTINGS"):
         if not isinstance(values[key], bool):

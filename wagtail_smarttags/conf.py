@@ -69,6 +69,9 @@ DEFAULTS = {
     # the library and to activate or discard it; the train screen lets the editor choose either way each time.
     # False makes "activate as soon as trained" the screen's default. Commands activate unless told --preview.
     "PREVIEW_BEFORE_ACTIVATION": True,
+    # The edit screen of a tag model suggests, under each tag's examples, this many library images most like
+    # them (from the embedding cache, within the collections the editor may choose from); 0 turns it off.
+    "SUGGESTED_EXAMPLES": 8,
     # Wagtail's image and document listings show each asset's tagging state (a column, a badge on the image
     # grid), filter by it, and order a search by relevance unless another sort is chosen. The app serves them
     # on Wagtail's own paths, extending Wagtail's views; False leaves Wagtail's listings as they are.

@@ -356,6 +356,67 @@ def test_an_editor_of_one_collection_sees_and_changes_only_its_examples(example_
     assert site.manage("shell", "-c", EXAMPLE_COUNT).stdout.split()[-1] == count, "no example was lost"
 
 
+# A new model of three garments, each with the first three photos of its own as examples, as the editor
+# would have chosen them in the image chooser.
+THREE_EXAMPLES_EACH = """
+from taggit.models import Tag
+from wagtail.images import get_image_model
+from wagtail_smarttags.models import TagModel, TagModelTag, TrainingExample
+model = TagModel.objects.create(title="Summer")
+for position, name in enumerate({tags!r}):
+    tag = Tag.objects.get(name=name)
+    TagModelTag.objects.create(tag_model=model, tag=tag, sort_order=position)
+    for image in get_image_model().objects.filter(title__startswith=name + " ").order_by("title")[:3]:
+        TrainingExample.objects.create(tag_model=model, tag=tag, image=image)
+print(model.pk)
+"""
+SUMMER = ["dress", "shorts", "shoes"]
+
+
+def test_suggested_examples_make_a_three_tag_model_in_few_clicks(example_site, page):
+    """From three examples a tag to ten, counting every click: the editor adds each tag's suggestions at once,
+    removes those that are not the tag, and saves until each tag has ten."""
+    site = example_site
+    model_id = site.manage("shell", "-c", THREE_EXAMPLES_EACH.format(tags=SUMMER)).stdout.split()[-1]
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/smart-tags/models/edit/{model_id}/")
+    clicks = 0
+
+    def click(locator):
+        nonlocal clicks
+        locator.click()
+        clicks += 1
+
+    def section(tag):
+        return page.locator(f"[data-smarttags-tag-examples]:has(h3:has-text('{tag}'))")
+
+    section(SUMMER[0]).locator("[data-smarttags-suggestions]").scroll_into_view_if_needed()
+    screenshot(page, "10-suggestions")
+    for _round in range(3):
+        for tag in SUMMER:
+            examples = section(tag).locator("[data-smarttags-thumbnails] > li")
+            add_all = section(tag).locator("[data-smarttags-add-all-suggestions]")
+            if examples.count() < 10 and add_all.count():
+                click(add_all)
+            titles = section(tag).locator("[data-smarttags-thumbnails] .smarttags-thumbnail__title")
+            for title in titles.all_inner_texts():
+                if not title.startswith(f"{tag} "):  # not this garment: the editor takes it out
+                    click(section(tag).locator(f"li:has(.smarttags-thumbnail__title:text-is('{title}'))")
+                          .locator("[data-smarttags-remove]"))  # fmt: skip
+        click(page.locator("footer [data-w-dropdown-target=toggle]"))
+        click(page.get_by_role("button", name="Save without training"))
+        page.wait_for_url(re.compile(r".*/smart-tags/models/edit/\d+/$"))
+        counts = {tag: section(tag).locator("[data-smarttags-thumbnails] > li").count() for tag in SUMMER}
+        if min(counts.values()) >= 10:
+            break
+    assert min(counts.values()) >= 10, counts
+    assert clicks <= 20, f"{clicks} clicks to reach {counts}"
+    for tag in SUMMER:
+        titles = section(tag).locator("[data-smarttags-thumbnails] .smarttags-thumbnail__title").all_inner_texts()
+        assert all(title.startswith(f"{tag} ") for title in titles), (tag, titles)
+    print(f"suggested examples: {counts} in {clicks} clicks")
+
+
 def test_editor_uploads_a_video_and_promotes_one_of_its_generic_tags(example_site, page, tmp_path):
     from PIL import Image
 

@@ -23,6 +23,7 @@ from ...models import TagModel, TrainingVersion
 from ...training import service as training
 from ...training.decisions import Decisions, decisions_on
 from ...training.guidelines import check_ready_to_train, errors_in, find_shared_tags
+from ...training.suggestions import suggest_examples
 from ...worker_health import worker_backlog
 from ..forms import TagModelForm
 from ..permissions import ANY_TAG_MODEL_ACTION, can_train, forbidden_on_denied, tag_model_permissions
@@ -101,6 +102,8 @@ class TagModelFormMixin:
         # Only images the editor may choose are shown, whatever ids a submitted form names.
         images = form.choosable_images.in_bulk
         decisions = decisions_on(form.instance) if form.instance.pk else Decisions()
+        suggested = suggest_examples(form.instance, form.choosable_images) if form.instance.pk else {}
+        suggested_images = images([pk for ids in suggested.values() for pk in ids])
         sections = []
         for tag, field_name in form.example_fields.items():
             bound = form[field_name]
@@ -120,6 +123,11 @@ class TagModelFormMixin:
                         if int(value) in chosen
                     ],
                     "unseen": len(form.unseen_examples.get(tag.pk, [])),
+                    "suggested": [
+                        {"image": suggested_images[pk], "thumbnail": self.thumbnail(suggested_images[pk])}
+                        for pk in suggested.get(tag.pk, [])
+                        if pk in suggested_images and str(pk) not in ids
+                    ],
                     "promoted": self.decided_images(form, decisions.promoted.get(tag.pk, [])),
                     "removed": self.decided_images(form, decisions.removed.get(tag.pk, [])),
                 }

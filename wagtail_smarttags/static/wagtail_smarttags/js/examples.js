@@ -1,5 +1,6 @@
 /* Example images per tag: "Add assets" opens Wagtail's image chooser in multiple-selection mode,
-   chosen images become thumbnails with hidden inputs the form posts; "Remove" takes one out. */
+   chosen images become thumbnails with hidden inputs the form posts; "Remove" takes one out; a
+   suggested image is added with its "Add", or with the others by "Add all". */
 (function () {
   'use strict';
 
@@ -37,11 +38,39 @@
     return item;
   }
 
+  function addSuggestion(suggestion, removeLabel) {
+    var section = suggestion.closest('[data-smarttags-tag-examples]');
+    var list = section.querySelector('[data-smarttags-thumbnails]');
+    var image = {
+      id: suggestion.dataset.imageId,
+      title: suggestion.dataset.title,
+      preview: { url: suggestion.dataset.thumbnailUrl },
+    };
+    if (!list.querySelector('[data-image-id="' + image.id + '"]')) {
+      list.append(thumbnail(section, image, removeLabel));
+    }
+    var suggestions = suggestion.closest('[data-smarttags-suggestions]');
+    suggestion.remove();
+    if (!suggestions.querySelector('[data-smarttags-suggestion]')) suggestions.remove();
+    updateCount(section);
+  }
+
   function init(container) {
     var chooserUrl = container.dataset.chooserUrl;
     var removeLabel = container.dataset.removeLabel;
 
     container.addEventListener('click', function (event) {
+      var suggested = event.target.closest('[data-smarttags-add-suggestion]');
+      if (suggested) {
+        addSuggestion(suggested.closest('[data-smarttags-suggestion]'), removeLabel);
+        return;
+      }
+      var all = event.target.closest('[data-smarttags-add-all-suggestions]');
+      if (all) {
+        all.closest('[data-smarttags-suggestions]').querySelectorAll('[data-smarttags-suggestion]')
+          .forEach(function (suggestion) { addSuggestion(suggestion, removeLabel); });
+        return;
+      }
       var remove = event.target.closest('[data-smarttags-remove]');
       if (remove) {
         var section = remove.closest('[data-smarttags-tag-examples]');
