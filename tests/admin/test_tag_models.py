@@ -430,3 +430,24 @@ def test_guideline_messages_say_one_example_image_and_one_tag_has():
     tag_model = tag_model_with({"hat": solid_images(1), "shoes": []})
     texts = [str(message) for message in check_ready_to_train(tag_model)]
     assert any("1 of the 2 tags has some" in text for text in texts), texts
+
+
+def test_tags_typed_in_the_picker_are_created_with_the_model(admin_client):
+    hat = Tag.objects.create(name="hat")
+    Tag.objects.create(name="Scarf")
+    data = {"title": "Garments", "tags": [hat.pk], "tags_new": ["Linen  shirt", "scarf", "linen shirt", "  "]}
+    response = admin_client.post(reverse("tagmodel:add"), data)
+    assert response.status_code == 302, response.context["form"].errors
+    garments = TagModel.objects.get(title="Garments")
+    assert sorted(garments.tags.values_list("name", flat=True)) == ["Linen shirt", "Scarf", "hat"]
+    assert Tag.objects.filter(name__iexact="scarf").count() == 1, "a taxonomy's name is its tag, whatever the case"
+
+
+def test_an_invalid_form_shows_the_typed_tags_again_and_creates_none(admin_client):
+    data = {"title": "Garments", "tags_new": ["Linen shirt"]}  # one tag: a model needs two
+    response = admin_client.post(reverse("tagmodel:add"), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="tags_new" value="Linen shirt" checked' in html
+    assert not Tag.objects.filter(name="Linen shirt").exists()
+    assert not TagModel.objects.exists()

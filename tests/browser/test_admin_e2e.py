@@ -417,6 +417,31 @@ def test_suggested_examples_make_a_three_tag_model_in_few_clicks(example_site, p
     print(f"suggested examples: {counts} in {clicks} clicks")
 
 
+def test_an_editor_creates_a_tag_from_the_tag_picker(example_site, page):
+    """A name that matches no tag of the taxonomy is offered as a new tag, created when the model is saved."""
+    site = example_site
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/smart-tags/models/new/")
+    page.fill("#id_title", "Beach")
+    page.fill("[data-smarttags-tag-search]", "beach towel")
+    create = page.locator("[data-smarttags-create-tag]")
+    assert create.inner_text().strip() == "Create tag “beach towel”"
+    create.click()
+    page.fill("[data-smarttags-tag-search]", "shorts")
+    assert not create.is_visible(), "a name of the taxonomy is ticked, not created again"
+    page.fill("[data-smarttags-tag-search]", "sun hat")
+    page.keyboard.press("Enter")  # the same as Create tag
+    page.fill("[data-smarttags-tag-search]", "")
+    new_tags = page.locator("[data-smarttags-new-tag] input")
+    assert new_tags.count() == 2 and all(box.is_checked() for box in new_tags.all())
+    screenshot(page, "11-new-tag")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url(re.compile(r".*/smart-tags/models/edit/\d+/$"))
+    headings = page.locator("[data-smarttags-tag-examples] h3").all_inner_texts()
+    for name in ("beach towel", "sun hat"):
+        assert any(heading.startswith(name) for heading in headings), headings
+
+
 def test_editor_uploads_a_video_and_promotes_one_of_its_generic_tags(example_site, page, tmp_path):
     from PIL import Image
 

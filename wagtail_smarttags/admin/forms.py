@@ -38,8 +38,14 @@ def tag_last_used_positions():
     return positions
 
 
+#: The picker posts the names of tags it creates as ``<field name>_new``: they have no id until saved.
+NEW_TAGS_SUFFIX = "_new"
+TAG_NAME_MAX_LENGTH = Tag._meta.get_field("name").max_length
+
+
 class TagPicker(forms.CheckboxSelectMultiple):
-    """Tick tags from the taxonomy, with a search box and sorting by name, creation or last use."""
+    """Tick tags from the taxonomy, with a search box and sorting by name, creation or last use; a name that
+    matches no tag can be created, and is saved as a taggit tag with the model."""
 
     template_name = "wagtail_smarttags/widgets/tag_picker.html"
 
@@ -51,6 +57,8 @@ class TagPicker(forms.CheckboxSelectMultiple):
         context = super().get_context(name, value, attrs)
         last_used = tag_last_used_positions()
         chosen = {str(item) for item in (value or [])}
+        context["new_names"] = getattr(self, "new_names", [])
+        context["new_tags_name"] = f"{name}{NEW_TAGS_SUFFIX}"
         context["tag_rows"] = [
             {
                 "id": tag.pk,
@@ -69,6 +77,8 @@ class TagModelForm(WagtailAdminModelForm):
         label=_("Tags"),
         queryset=Tag.objects.all(),
         widget=TagPicker,
+        # Tags created in the picker come as names, not ticked ids: clean_tags() counts both.
+        required=False,
         help_text=_("The tags this model decides between; an asset gets at most one of them."),
     )
     share_tags = forms.BooleanField(
@@ -117,16 +127,36 @@ class TagModelForm(WagtailAdminModelForm):
 
     def clean_tags(self):
         tags = list(self.cleaned_data["tags"])
+        tags += self.created_tags(tags)
         for message in errors_in(check_tag_count(tags)):
             self.add_error("tags", str(message))
         return tags
+
+    def created_tags(self, ticked):
+        """Tags the picker created: an existing tag of the same name (whatever its case), or a new one that
+        ``save()`` creates. Their names are kept on the widget, so that an invalid form shows them again."""
+        names, seen = [], {tag.name.lower() for tag in ticked}
+        for name in self.data.getlist(self.add_prefix("tags") + NEW_TAGS_SUFFIX):
+            name = " ".join(str(name).split())
+            if name and name.lower() not in seen:
+                seen.add(name.lower())
+                names.append(name)
+        self.fields["tags"].widget.new_names = names
+        created = []
+        for name in names:
+            if len(name) > TAG_NAME_MAX_LENGTH:
+                message = _("A tag's name has at most %(count)s characters.") % {"count": TAG_NAME_MAX_LENGTH}
+                self.add_error("tags", message)
+                continue
+            created.append(Tag.objects.filter(name__iexact=name).first() or Tag(name=name))
+        return created
 
     def clean(self):
         cleaned = super().clean()
         tags = cleaned.get("tags") or []
         already_linked = {tag.pk for tag in self.current_tags()}
         # Shared tags are flagged when they join this model; once accepted they stay accepted.
-        added = [tag for tag in tags if tag.pk not in already_linked]
+        added = [tag for tag in tags if tag.pk and tag.pk not in already_linked]  # a new tag is in no model
         self.shared_tag_messages = check_shared_tags(added, self.instance, accepted=cleaned.get("share_tags"))
         for message in errors_in(self.shared_tag_messages):
             self.add_error("tags", str(message))
@@ -154,6 +184,9 @@ class TagModelForm(WagtailAdminModelForm):
     @transaction.atomic
     def save(self, commit=True):
         tag_model = super().save(commit=True)
+        self.cleaned_data["tags"] = [
+            tag if tag.pk else Tag.objects.get_or_create(name=tag.name)[0] for tag in self.cleaned_data["tags"]
+        ]
         save_tags(tag_model, self.cleaned_data["tags"])
         kept = {tag.pk for tag in self.cleaned_data["tags"]}
         save_examples(
