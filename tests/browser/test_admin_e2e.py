@@ -464,6 +464,10 @@ def test_editor_uploads_a_video_and_promotes_one_of_its_generic_tags(example_sit
     assert "Generic tags" in generic.inner_text()
     row = generic.locator("tr", has_text="T-shirt")
     assert "Generic" in row.inner_text()
+    # The frames the worker sampled, above the smart tags: the editor decides with them in view.
+    frames = page.locator("[data-smarttags-frames] img")
+    assert frames.count() >= 2 and "frames it was tagged from" in page.inner_text("[data-smarttags-frames] h2")
+    frames.last.evaluate("image => image.decode()")
     screenshot(page, "01-smart-tags", prefix="video", full_page=True)
 
     # 3. Promote it: it becomes one of the video's ordinary tags and moves to the decided list.

@@ -1,15 +1,18 @@
 """Videos through wagtailmedia: frames sampled with PyAV, tagged by trained models and generic labels."""
 
 import io
+import re
 
 import numpy as np
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from PIL import Image
 
 from wagtail_smarttags.ml.errors import NotTaggableError, UnreadableAssetError
 from wagtail_smarttags.ml.video import VideoLimits, sample_frames
 from wagtail_smarttags.models import EmbeddingCache, SmartTag, TaggingState
+from wagtail_smarttags.pipeline.frames import frame_folder, frame_thumbnail_urls
 from wagtail_smarttags.pipeline.tagging import retag_from_cache
 from wagtail_smarttags.training.service import request_training
 
@@ -141,12 +144,14 @@ def test_an_uploaded_video_gets_the_trained_tag_of_what_it_shows(garments, djang
 
 
 @pytest.mark.django_db
+@pytest.mark.cold_cache  # decoded on upload, so that its frames' thumbnails are written
 def test_retraining_retags_videos_from_cached_frames(garments, django_capture_on_commit_callbacks):
     media = upload_media(django_capture_on_commit_callbacks, photos_video("pants"), "pants.mkv")
     media.file.storage.delete(media.file.name)  # nothing can be decoded again
     SmartTag.objects.filter(source=SmartTag.Source.TRAINED).delete()
     assert retag_from_cache(garments.pk) >= 1
     assert list(smart_tags_by_name(media, SmartTag.Source.TRAINED)) == ["pants"]
+    assert len(frame_thumbnail_urls(state_of(media).file_hash)) == 4, "the frames' thumbnails stay"
 
 
 @pytest.mark.django_db
@@ -204,6 +209,7 @@ def test_videos_are_found_by_their_smart_tags(garments, django_capture_on_commit
 
 
 @pytest.mark.django_db
+@pytest.mark.cold_cache  # its frames are decoded, not found in the embedding cache: so their thumbnails are kept
 def test_video_smart_tags_are_moderated_on_the_smart_tags_screen(
     garments, admin_client, django_capture_on_commit_callbacks
 ):
@@ -222,6 +228,14 @@ def test_video_smart_tags_are_moderated_on_the_smart_tags_screen(
     # The video is shown above its smart tags: its title, file, and the media icon (no thumbnail given).
     panel = screen.split("data-smarttags-asset>", 1)[1].split("</figure>", 1)[0]
     assert media.title in panel and "hats" in panel and "icon-media" in panel
+    # ...and the four frames the worker sampled and tagged it from, as thumbnails kept by the file's hash.
+    frames = screen.split("data-smarttags-frames>", 1)[1].split("</section>", 1)[0]
+    assert "The 4 frames it was tagged from" in frames
+    urls = re.findall(r'<img src="([^"]+)"', frames)
+    folder = frame_folder(state_of(media).file_hash)
+    assert urls == [default_storage.url(f"{folder}/{position:02d}.jpg") for position in range(4)]
+    with default_storage.open(f"{folder}/00.jpg") as thumbnail:
+        assert max(Image.open(thumbnail).size) <= 200
     response = admin_client.post(url, {f"decision_{hat.tag_id}": SmartTag.State.PROMOTED})
     assert response.status_code == 302
     hat.refresh_from_db()

@@ -418,6 +418,7 @@ def _embed(batch, backbone):
         rows = vectors[start : start + count]
         item.labels = labels[start : start + count]
         item.vectors = rows if batch.kind.frames else rows[0]
+        batch.kind.keep_pictures(item.file_hash, item.images)
         item.images = None
         entries[item.file_hash] = (item.vectors, item.labels)
         start += count

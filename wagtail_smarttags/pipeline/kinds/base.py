@@ -36,6 +36,8 @@ class AssetSummary:
     details: list = field(default_factory=list)
     #: The Wagtail admin icon shown when there is no picture.
     icon: str = "doc-full"
+    #: Pictures of what the asset was tagged from (a video's sampled frames): their URLs, in order.
+    frames: list = field(default_factory=list)
 
 
 #: The least time a parser's own budget leaves before the reader's hard limit.
@@ -119,6 +121,10 @@ class AssetKind:
     def skip_reason(self, asset):
         """A message if the asset holds nothing this kind can tag (an audio file); it is skipped, not failed."""
         return ""
+
+    def keep_pictures(self, file_hash, images):
+        """Visual kinds, once ``images`` are decoded for the file ``file_hash``: keep what the admin should
+        show of them (a video's frames). Called in the worker's main thread; must not raise."""
 
     def read(self, asset):
         """Return a :class:`Reading`. I/O only, no decoding; raises ``UnreadableAssetError``."""

@@ -39,16 +39,26 @@ class VideoKind(AssetKind):
             return "This is an audio file: only videos get smart tags."
         return ""
 
+    def keep_pictures(self, file_hash, images):
+        from ..frames import save_frame_thumbnails
+
+        save_frame_thumbnails(file_hash, images)
+
     def summary(self, asset):
         from datetime import timedelta
+
+        from ...models import TaggingState
+        from ..frames import frame_thumbnail_urls
 
         picture = None
         if getattr(asset, "thumbnail", None):
             picture = {"url": asset.thumbnail.url, "width": None, "height": None}
         details = [str(timedelta(seconds=round(asset.duration)))] if getattr(asset, "duration", None) else []
+        state = TaggingState.objects.for_asset(asset).only("file_hash").first()
         return AssetSummary(
-            title=asset.title, picture=picture, details=[*details, *file_details(asset)], icon="media"
-        )
+            title=asset.title, picture=picture, details=[*details, *file_details(asset)], icon="media",
+            frames=frame_thumbnail_urls(state.file_hash if state else ""),
+        )  # fmt: skip
 
     def read(self, asset):
         limit = get_setting("VIDEO_MAX_FILE_SIZE")
