@@ -8,6 +8,7 @@ them. Failing to write them never fails a tagging.
 
 import io
 import logging
+import re
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -18,6 +19,7 @@ FOLDER = "smarttags/frames"
 #: A frame's longer side, in pixels: enough to recognise a scene in a strip of thumbnails.
 THUMBNAIL_SIZE = 200
 JPEG_QUALITY = 80
+FRAME_NAME = re.compile(r"\d{2}\.jpg")
 
 
 def frame_folder(file_hash):
@@ -52,4 +54,6 @@ def frame_thumbnail_urls(file_hash):
         _folders, files = default_storage.listdir(folder)
     except (FileNotFoundError, NotImplementedError, OSError):
         return []
-    return [default_storage.url(f"{folder}/{name}") for name in sorted(files) if name.endswith(".jpg")]
+    # Only the names written here: a storage that renamed a concurrent second copy (00_x1y2.jpg) holds a
+    # duplicate, not another frame.
+    return [default_storage.url(f"{folder}/{name}") for name in sorted(files) if FRAME_NAME.fullmatch(name)]
