@@ -65,11 +65,19 @@ def page(example_site):
         browser.close()
 
 
-def screenshot(page, name, prefix="training", **kwargs):
-    """A picture of the screen as the editor sees it, which axe-core checks for accessibility too."""
+def screenshot(page, name, prefix="training", check=True, **kwargs):
+    """A picture of the screen as the editor sees it, which axe-core checks for accessibility too
+    (``check=False`` for a picture of Wagtail's own chooser over the page)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # No screen of the admin scrolls sideways; axe-core's checks of an earlier screen can leave a panel
+    # scrolled so, which would crop the picture.
+    page.evaluate(
+        "for (const element of document.querySelectorAll('*')) if (element.scrollLeft) element.scrollLeft = 0;"
+        "window.scrollTo({left: 0, top: window.scrollY, behavior: 'instant'})"
+    )
     page.screenshot(path=str(SCREENSHOTS / f"{prefix}-{name}.png"), **kwargs)
-    assert_accessible(page, f"{prefix}-{name}")
+    if check:
+        assert_accessible(page, f"{prefix}-{name}")
 
 
 def log_in(page, site, username=USERNAME):
@@ -160,7 +168,9 @@ def test_editor_trains_a_tag_model_and_downloads_the_report(example_site, page):
     for tag in TAGS:
         modal = add_assets(page, tag, 10)
         if tag == "hat":
-            screenshot(page, "02-choose-images")
+            # Wagtail's chooser over the page: axe-core's pass over it left the page behind shifted sideways
+            # once the chooser closed; the page itself is checked at the next picture.
+            screenshot(page, "02-choose-images", check=False)
         modal.get_by_role("button", name="Confirm selection").click()
         examples_of(tag).nth(9).wait_for()
         assert examples_of(tag).count() == 10
