@@ -6,7 +6,21 @@ BIN := $(VENV)/bin
 TORCH_PIN := torch==2.14.1 torchvision==0.29.1
 MANAGE := cd example_project && ../$(BIN)/python manage.py
 
-.PHONY: setup build-deps system-deps browser-deps demo serve worker test test-sqlite test-postgres test-mysql lint bench clean
+# The newest supported pair, Django 6.1 with Wagtail 8, on Python 3.12 (Django 6 needs it), runs the
+# whole suite; $(VENV) (Python 3.11, Django 5.2 LTS, Wagtail 8) runs the demo and the matrix's first pair.
+PYTHON_NEWEST ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
+NEWEST ?= .venv-newest
+NEWEST_PAIR := "Django>=6.1,<6.2" "wagtail>=8.0,<9"
+# The other pairs of the supported range, each a SQLite run of the suite but the browser test: Django and
+# Wagtail installed into a folder that goes first on PYTHONPATH of a base environment of the same Python.
+MATRIX_DIR := .matrix
+MATRIX_PAIRS := dj52-wagtail74 dj52-wagtail80 dj60-wagtail74 dj60-wagtail80 dj61-wagtail74
+MATRIX_TESTS := -m "not browser"
+# The Django-free suites (the ML packages, the reader child and its time limits) do not change with the
+# pair: the newest pair runs them on Python 3.12, dj52-wagtail74 on Python 3.11; the other pairs leave them out.
+MATRIX_DJANGO_ONLY := --ignore=tests/ml --ignore=tests/isolation --ignore=tests/pipeline/test_reader_limits.py
+
+.PHONY: setup setup-newest setup-all test-matrix test-lane-databases test-lane-matrix build-deps system-deps browser-deps demo serve worker test test-sqlite test-postgres test-mysql lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +32,38 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml | build-deps
 	touch $@
 
 setup: $(VENV)/.installed
+
+$(NEWEST)/bin/python:
+	@test -n "$(PYTHON_NEWEST)" || { echo "Python 3.12 is needed for Django 6 (set PYTHON_NEWEST)."; exit 1; }
+	$(PYTHON_NEWEST) -m venv $(NEWEST)
+
+$(NEWEST)/.installed: $(NEWEST)/bin/python pyproject.toml | build-deps
+	$(NEWEST)/bin/pip install -q $(TORCH_PIN)
+	$(NEWEST)/bin/pip install -q -e ".[testing,bench]" $(NEWEST_PAIR)
+	touch $@
+
+setup-newest: $(NEWEST)/.installed
+
+# dj52-* pairs run on $(VENV) (Python 3.11), dj6* on $(NEWEST) (Python 3.12); dj52-wagtail80 is $(VENV) itself.
+matrix_base = $(if $(filter dj52-%,$(1)),$(VENV),$(NEWEST))
+matrix_django = $(patsubst dj52,Django>=5.2$(comma)<5.3,$(patsubst dj60,Django>=6.0$(comma)<6.1,$(patsubst dj61,Django>=6.1$(comma)<6.2,$(firstword $(subst -, ,$(1))))))
+matrix_wagtail = $(patsubst wagtail74,wagtail>=7.4$(comma)<7.5,$(patsubst wagtail80,wagtail>=8.0$(comma)<9,$(lastword $(subst -, ,$(1)))))
+comma := ,
+
+$(MATRIX_DIR)/%/.installed: pyproject.toml | setup setup-newest
+	rm -rf $(MATRIX_DIR)/$*
+	$(call matrix_base,$*)/bin/pip install -q --no-deps --target $(MATRIX_DIR)/$* "$(call matrix_django,$*)" "$(call matrix_wagtail,$*)"
+	touch $@
+
+# A SQLite run of each pair (SMARTTAGS_MATRIX_PAIRS="dj60-wagtail74" runs some).
+test-matrix: $(addprefix $(MATRIX_DIR)/,$(addsuffix /.installed,$(or $(SMARTTAGS_MATRIX_PAIRS),$(MATRIX_PAIRS))))
+	@set -e; for pair in $(or $(SMARTTAGS_MATRIX_PAIRS),$(MATRIX_PAIRS)); do \
+		case $$pair in dj52-*) base=$(VENV);; *) base=$(NEWEST);; esac; \
+		echo "== $$pair on $$base"; \
+		PYTHONPATH=$(MATRIX_DIR)/$$pair $$base/bin/python -c "import django, wagtail, sys; print('Python', sys.version.split()[0], 'Django', django.__version__, 'Wagtail', wagtail.__version__)"; \
+		case $$pair in dj52-wagtail74) only="";; *) only="$(MATRIX_DJANGO_ONLY)";; esac; \
+		PYTHONPATH=$(MATRIX_DIR)/$$pair $$base/bin/python -m pytest -q -p no:cacheprovider $(MATRIX_TESTS) $$only; \
+	done
 
 # Debian packages pip needs to build mysqlclient, the MariaDB driver, which has no wheels for Linux: the
 # client library's headers, pkg-config, a C compiler and Python's headers.
@@ -60,31 +106,50 @@ serve: setup
 worker: setup
 	$(MANAGE) qcluster
 
-lint: setup
-	$(BIN)/ruff check .
-	DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=. $(BIN)/django-admin makemigrations --check --dry-run
-	$(MANAGE) makemigrations --check --dry-run
+lint: setup-newest
+	$(NEWEST)/bin/ruff check .
+	PYTHONPATH=. $(NEWEST)/bin/mypy
+	DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=. $(NEWEST)/bin/django-admin makemigrations --check --dry-run
+	cd example_project && ../$(NEWEST)/bin/python manage.py makemigrations --check --dry-run
 
-test-sqlite: setup
-	$(BIN)/python -m pytest
+test-sqlite: setup-newest
+	$(NEWEST)/bin/python -m pytest
 
 # The database-free tests (decoding, classifier, text extraction) and the browser test, which drives
 # the example site on its own database, already ran in test-sqlite.
-test-postgres: setup
-	SMARTTAGS_TEST_DATABASE=postgres $(BIN)/python -m pytest -m "django_db and not browser"
+test-postgres: setup-newest
+	SMARTTAGS_TEST_DATABASE=postgres $(NEWEST)/bin/python -m pytest -m "django_db and not browser"
 
 # The same tests on MariaDB; .ci/start-mariadb (as root) installs and starts it on 127.0.0.1:3306 and creates
 # the user smarttags when that user cannot log in.
-test-mysql: setup
-	@$(BIN)/python -c "import MySQLdb; MySQLdb.connect(host='127.0.0.1', user='smarttags', password='smarttags')" \
+test-mysql: setup-newest
+	@$(NEWEST)/bin/python -c "import MySQLdb; MySQLdb.connect(host='127.0.0.1', user='smarttags', password='smarttags')" \
 		2>/dev/null || bash .ci/start-mariadb
-	SMARTTAGS_TEST_DATABASE=mysql $(BIN)/python -m pytest -m "django_db and not browser"
+	SMARTTAGS_TEST_DATABASE=mysql $(NEWEST)/bin/python -m pytest -m "django_db and not browser"
 
-test: setup system-deps browser-deps lint test-sqlite test-postgres test-mysql
+# The whole suite on the newest pair (SQLite with the browser test, PostgreSQL, MariaDB) and a SQLite run
+# of every other supported pair. After the SQLite run, which has the machine to itself (the browser test
+# and the readers' time limits want it), two lanes share the two cores: the database runs, and the
+# matrix. Each lane's worker tests use a Redis database of their own.
+test: setup-all system-deps browser-deps lint
+	$(MAKE) test-sqlite
+	$(MAKE) -j2 --output-sync=target test-lane-databases test-lane-matrix
+
+setup-all:
+	$(MAKE) -j2 setup setup-newest
+
+test-lane-databases:
+	$(MAKE) test-postgres SMARTTAGS_TEST_REDIS_DB=14
+	$(MAKE) test-mysql SMARTTAGS_TEST_REDIS_DB=14
+	$(MAKE) test-matrix SMARTTAGS_MATRIX_PAIRS="dj61-wagtail74" SMARTTAGS_TEST_REDIS_DB=14
+
+test-lane-matrix:
+	$(MAKE) test-matrix SMARTTAGS_MATRIX_PAIRS="dj52-wagtail74 dj52-wagtail80 dj60-wagtail74 dj60-wagtail80" \
+		SMARTTAGS_TEST_REDIS_DB=15
 
 bench: setup
 	$(BIN)/python bench/few_shot.py
 	$(BIN)/python bench/throughput.py
 
 clean:
-	rm -rf $(VENV) example_project/db.sqlite3 example_project/media
+	rm -rf $(VENV) $(NEWEST) $(MATRIX_DIR) example_project/db.sqlite3 example_project/media

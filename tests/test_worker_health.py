@@ -95,3 +95,12 @@ def test_no_warning_while_the_worker_keeps_up(admin):
     queued(first, minutes_ago=30)
     finished(second, minutes_ago=1)
     assert "data-smarttags-worker-stalled" not in admin.get(reverse("wagtailadmin_home")).content.decode()
+
+
+def test_the_warning_names_the_worker_of_the_configured_queue(admin, settings):
+    (image,) = images(1)
+    queued(image, minutes_ago=30)
+    settings.WAGTAIL_SMARTTAGS = {**settings.WAGTAIL_SMARTTAGS, "TASK_QUEUE": settings.DJANGO_TASKS_QUEUE}
+    html = admin.get(reverse("wagtailadmin_home")).content.decode()
+    warning = html.split("data-smarttags-worker-stalled>", 1)[1].split("</p>", 1)[0]
+    assert "<code>python manage.py db_worker --backend database</code>" in warning

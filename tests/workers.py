@@ -18,7 +18,8 @@ def worker_environment(extra_env=None):
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "PYTHONPATH": str(REPOSITORY),
+        # Keep the caller's PYTHONPATH: the test matrix puts another Django and Wagtail on it.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])),
         "SMARTTAGS_WORKER_DB": connection.settings_dict["NAME"],
         "SMARTTAGS_TEST_MEDIA_ROOT": settings.MEDIA_ROOT,
         **(extra_env or {}),

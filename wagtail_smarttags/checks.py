@@ -26,6 +26,7 @@ def check_settings(app_configs=None, **kwargs):
     ]
     values = get_settings()
     messages += _check_backbone(values["IMAGE_BACKBONE"])
+    messages += _check_text_packages()
     for key in ("MIN_CONFIDENCE", "GENERIC_MIN_CONFIDENCE", "VIDEO_MIN_FRAME_SHARE"):
         messages += _check_fraction(key, values[key])
     for key in (
@@ -49,6 +50,16 @@ def check_settings(app_configs=None, **kwargs):
             messages.append(Error(f"{SETTING_NAME}[{key!r}] must be True or False.", id="wagtail_smarttags.E013"))
     if not isinstance(values["TASK_OPTIONS"], dict):
         messages.append(Error(f"{SETTING_NAME}['TASK_OPTIONS'] must be a dict.", id="wagtail_smarttags.E006"))
+    elif values["TASK_OPTIONS"]:
+        messages.append(
+            Warning(
+                f"{SETTING_NAME}['TASK_OPTIONS'] is deprecated.",
+                hint=f"Move its options to {SETTING_NAME}['TASK_QUEUE']['OPTIONS'].",
+                id="wagtail_smarttags.W006",
+            )
+        )
+    messages += _check_task_queue(values["TASK_QUEUE"])
+    messages += _check_search_backend()
     messages += _check_classifier(values["CLASSIFIER"])
     messages += _check_text_limits(values["TEXT_LIMITS"])
     messages += _check_generic_tags(values)
@@ -59,6 +70,50 @@ def check_settings(app_configs=None, **kwargs):
                 Error(f"{SETTING_NAME}[{key!r}] must be a positive datetime.timedelta.", id="wagtail_smarttags.E009")
             )
     return messages
+
+
+def _check_task_queue(config):
+    """The queue checks its own options and dependencies (``TaskQueue.check``)."""
+    from .queues import task_queue_class, task_queue_config
+
+    if not isinstance(config, dict) or not isinstance(config.get("OPTIONS", {}), dict):
+        return [
+            Error(
+                f"{SETTING_NAME}['TASK_QUEUE'] must be a dict with a 'BACKEND' key and an optional 'OPTIONS' dict.",
+                hint='For example {"BACKEND": "django_tasks", "OPTIONS": {"backend": "default"}}.',
+                id="wagtail_smarttags.E014",
+            )
+        ]
+    config = task_queue_config()
+    try:
+        cls = task_queue_class(config["BACKEND"])
+    except ValueError as error:
+        return [Error(str(error), hint="Use django_q, django_tasks or a dotted path.", id="wagtail_smarttags.E014")]
+    return [
+        Error(problem.message, hint=problem.hint or None, id="wagtail_smarttags.E014")
+        if problem.level == "error"
+        else Warning(problem.message, hint=problem.hint or None, id="wagtail_smarttags.W003")
+        for problem in cls.check(config["OPTIONS"])
+    ]
+
+
+SMART_TAG_SEARCH_BACKEND = "wagtail_smarttags.search.backend"
+
+
+def _check_search_backend():
+    """Without the smart-tag search backend, Wagtail's search ignores smart tags, and nothing says so."""
+    backends = getattr(settings, "WAGTAILSEARCH_BACKENDS", None) or {}
+    if any(str(config.get("BACKEND", "")).startswith(SMART_TAG_SEARCH_BACKEND) for config in backends.values()):
+        return []
+    return [
+        Warning(
+            "No WAGTAILSEARCH_BACKENDS entry uses the smart-tag search backend: searching images, documents and "
+            "media in the admin and choosers ignores their smart tags.",
+            hint=f'WAGTAILSEARCH_BACKENDS = {{"default": {{"BACKEND": "{SMART_TAG_SEARCH_BACKEND}", '
+            '"WRAPPED_BACKEND": "wagtail.search.backends.database"}} (docs/installation.md).',
+            id="wagtail_smarttags.W005",
+        )
+    ]
 
 
 def _check_classifier(config):
@@ -133,18 +188,53 @@ def _check_video(limits):
     return []
 
 
-BACKBONE_PROBLEM_IDS = {"unknown": "wagtail_smarttags.E002", "invalid": "wagtail_smarttags.E003",
-                        "missing": "wagtail_smarttags.E004"}  # fmt: skip
+BACKBONE_PROBLEM_IDS = {"unknown": "wagtail_smarttags.E002", "invalid": "wagtail_smarttags.E003"}
 
 
 def _check_backbone(config):
-    """Each backbone checks its own options and dependencies (``ImageBackbone.check``)."""
+    """Each backbone checks its own options and dependencies (``ImageBackbone.check``).
+
+    Missing packages are one warning, not errors: a web host without the ML extras migrates and
+    serves the admin while the workers, which have them, tag.
+    """
     from .ml.backbones import check_backbone
 
-    return [
+    problems = check_backbone(config)
+    messages = [
         Error(problem.message, hint=problem.hint or None, id=BACKBONE_PROBLEM_IDS[problem.kind])
-        for problem in check_backbone(config)
+        for problem in problems
+        if problem.kind != "missing"
     ]
+    missing = [problem for problem in problems if problem.kind == "missing"]
+    if missing:
+        messages.append(_missing_packages_warning(missing, "tags no images or videos", "wagtail_smarttags.W007"))
+    return messages
+
+
+def _missing_packages_warning(missing, what_it_cannot_do, check_id):
+    packages = ", ".join(dict.fromkeys(problem.package for problem in missing))
+    extras = ",".join(dict.fromkeys(problem.extra for problem in missing))
+    return Warning(
+        f"This host lacks {packages}: it migrates and serves the admin but {what_it_cannot_do}; uploads wait "
+        "for a worker that has them.",
+        hint=f'pip install "wagtail-smarttags[{extras}]" where the worker runs (for torch, install the build for '
+        "your machine first: docs/installation.md).",
+        id=check_id,
+    )
+
+
+TEXT_PACKAGES = ("pdfminer", "rake_nltk", "nltk", "docx", "pptx", "striprtf", "bs4", "lxml", "charset_normalizer")
+
+
+def _check_text_packages():
+    from .ml.backbones import Problem
+
+    missing = [
+        Problem("", kind="missing", package=package, extra="text")
+        for package in TEXT_PACKAGES
+        if importlib.util.find_spec(package) is None
+    ]
+    return [_missing_packages_warning(missing, "tags no documents", "wagtail_smarttags.W008")] if missing else []
 
 
 def _check_fraction(key, value):

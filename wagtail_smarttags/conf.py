@@ -114,7 +114,12 @@ DEFAULTS = {
     # The admin warns (dashboard, Smart tags screen, tag models) that no worker seems to run when an upload
     # or a training has waited longer than this and nothing was finished since it was queued.
     "WORKER_STALL_AFTER": timedelta(minutes=5),
-    # django-q2 options for the tasks the app enqueues (e.g. {"cluster": "smarttags", "group": ...}).
+    # Where the app's tasks run (wagtail_smarttags.queues): "django_q" (django-q2, the default: its ORM broker
+    # needs no set-up, Redis serves production; run manage.py qcluster) or "django_tasks" (the site's own
+    # TASKS backend, as Wagtail's own background work: django-tasks-db's db_worker, RQ, ...). OPTIONS go to
+    # django-q2's async_task, or name the TASKS backend, queue_name and priority: {"backend": "default"}.
+    "TASK_QUEUE": {"BACKEND": "django_q", "OPTIONS": {}},
+    # Deprecated: django-q2 options, now TASK_QUEUE["OPTIONS"]; still merged into them.
     "TASK_OPTIONS": {},
 }
 

@@ -186,6 +186,16 @@ class SmartTagLabel(models.Model):
         return self.name
 
 
+class SmartTagQuerySet(AssetQuerySet):
+    def shown(self):
+        """The smart tags a site shows: applied or promoted (not removed), most confident first."""
+        return (
+            self.filter(state__in=[SmartTag.State.APPLIED, SmartTag.State.PROMOTED])
+            .select_related("tag", "label")
+            .order_by("-confidence", "pk")
+        )
+
+
 class SmartTag(AssetReference):
     """A tag given to an asset by the app, with its confidence and the editors' decision on it.
 
@@ -224,6 +234,9 @@ class SmartTag(AssetReference):
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # django-stubs types the abstract base's manager as a class variable; this one only narrows it.
+    objects = SmartTagQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["-confidence"]
@@ -264,6 +277,26 @@ class SmartTag(AssetReference):
     def term(self):
         """What identifies this smart tag on its asset: ``"<tag id>"`` or ``"l<label id>"``."""
         return term_key(self.tag_id, self.label_id)
+
+    @property
+    def slug(self):
+        """The taggit tag's slug, for links to a tag's listing; empty for a label that is not a tag."""
+        return self.tag.slug if self.tag_id else ""
+
+    @property
+    def promoted(self):
+        return self.state == self.State.PROMOTED
+
+
+def get_smart_tags(asset, *, min_confidence=None, limit=None):
+    """The smart tags a site shows for ``asset``: applied or promoted, most confident first.
+
+    The helper behind ``{% smart_tags %}`` and the API fields: ``SmartTag.objects.for_asset(asset).shown()``.
+    """
+    smart_tags = SmartTag.objects.for_asset(asset).shown()
+    if min_confidence is not None:
+        smart_tags = smart_tags.filter(confidence__gte=min_confidence)
+    return list(smart_tags[:limit] if limit else smart_tags)
 
 
 def term_key(tag_id, label_id):
@@ -346,3 +379,15 @@ class TaggingState(AssetReference):
         self.error = error
         if status in (self.Status.DONE, self.Status.FAILED, self.Status.SKIPPED):
             self.tagged_at = timezone.now()
+
+
+class ScheduledRun(models.Model):
+    """The next run of a periodic task on a task queue that schedules one run at a time (Django's tasks)."""
+
+    task_path = models.CharField(max_length=255, unique=True)
+    backend = models.CharField(max_length=100)
+    result_id = models.CharField(max_length=255)
+    run_after = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.task_path} after {self.run_after:%Y-%m-%d %H:%M}"

@@ -17,7 +17,7 @@ from wagtail.search import index
 from .models import SmartTag, SmartTagLabel, term_filter
 from .pipeline.kinds import content_type_for, file_identity
 from .pipeline.writing import tag_named
-from .queue import enqueue_on_commit
+from .queues import enqueue_on_commit
 from .signal_handlers import TAG_ASSET_TASK, mark_pending
 from .vocabulary import adopt_labels
 
@@ -115,6 +115,7 @@ def decide(asset, term, state, user):
             return False
         if current.state != SmartTag.State.APPLIED:
             raise ModerationError(
+                # Translators: %(state)s is the earlier decision, lower-cased: “removed” or “promoted”.
                 _("The smart tag “%(tag)s” was already %(state)s; that decision is final.")
                 % {"tag": current.name, "state": current.get_state_display().lower()}
             )
@@ -131,8 +132,9 @@ def decide(asset, term, state, user):
         current.save(update_fields=["state", "decided_by", "decided_at", "updated_at"])
         if state == SmartTag.State.PROMOTED:
             asset.tags.add(current.tag)
-            # Tags are indexed with the asset: re-index so that search ranks it as metadata now.
-            index.insert_or_update_object(asset)
+        # Tags are indexed with the asset, and smart tags too where its model indexes them
+        # (search.index): re-index so that search ranks it as metadata now, or stops matching a removed tag.
+        index.insert_or_update_object(asset)
         log(
             instance=asset,
             action=PROMOTE_ACTION if state == SmartTag.State.PROMOTED else REMOVE_ACTION,

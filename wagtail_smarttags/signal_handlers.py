@@ -3,7 +3,7 @@ from django.db.models.signals import post_delete, post_migrate, post_save, pre_d
 from .conf import get_setting
 from .models import SmartTag, TaggingState, TagModel
 from .pipeline.kinds import content_type_for, file_identity, get_asset_models
-from .queue import enqueue_on_commit
+from .queues import enqueue_on_commit
 
 TAG_ASSET_TASK = "wagtail_smarttags.tasks.tag_asset"
 
@@ -53,7 +53,14 @@ def forget_deleted_asset(sender, instance, **kwargs):
 
 def forget_tags_of_deleted_tag_model(sender, instance, **kwargs):
     """A deleted tag model takes its applied smart tags along; editors' decisions on them stay."""
-    SmartTag.objects.filter(tag_model=instance, state=SmartTag.State.APPLIED).delete()
+    from .search.index import indexes_smart_tags, reindex_on_commit
+
+    applied = SmartTag.objects.filter(tag_model=instance, state=SmartTag.State.APPLIED)
+    indexed = [model for model in get_asset_models().values() if indexes_smart_tags(model)]
+    affected = {model: list(applied.for_model(model).values_list("object_id", flat=True)) for model in indexed}
+    applied.delete()
+    for model, object_ids in affected.items():
+        reindex_on_commit(model, object_ids)
 
 
 def adopt_labels_named_like(sender, instance, raw=False, **kwargs):
@@ -79,12 +86,7 @@ def register_signal_handlers():
 
 
 def schedule_periodic_cycle(sender, **kwargs):
-    """Make sure django-q2's scheduler runs the periodic tagging cycle once a day."""
-    if not get_setting("SCHEDULE_CYCLES"):
-        return
-    from django_q.models import Schedule
+    """Make sure the configured task queue runs the periodic tagging cycle once a day."""
+    from .queues import schedule_periodic_cycle
 
-    Schedule.objects.get_or_create(
-        name="wagtail-smarttags tagging cycle",
-        defaults={"func": "wagtail_smarttags.tasks.run_scheduled_cycle", "schedule_type": Schedule.DAILY},
-    )
+    schedule_periodic_cycle()

@@ -25,6 +25,8 @@ class Backlog:
     #: When the worker last finished something (an asset tagged, a training done).
     last_finished: datetime | None = None
     stalled: bool = False
+    #: What starts a worker of the configured task queue ("" if the admin cannot tell).
+    worker_command: str = ""
 
     @property
     def waiting_since(self):
@@ -36,7 +38,7 @@ def worker_backlog(now=None):
     now = now or timezone.now()
     waiting = TaggingState.objects.filter(status=TaggingState.Status.PENDING, queued_at__isnull=False)
     queued = TrainingVersion.objects.filter(status=TrainingVersion.Status.QUEUED)
-    backlog = Backlog(assets=waiting.count(), trainings=queued.count())
+    backlog = Backlog(assets=waiting.count(), trainings=queued.count(), worker_command=_worker_command())
     oldest = [
         waiting.aggregate(oldest=Min("queued_at"))["oldest"],
         queued.aggregate(oldest=Min("created_at"))["oldest"],
@@ -55,3 +57,12 @@ def worker_backlog(now=None):
     nothing_since = backlog.last_finished is None or backlog.last_finished < backlog.oldest
     backlog.stalled = waited_too_long and nothing_since
     return backlog
+
+
+def _worker_command():
+    from .queues import get_task_queue
+
+    try:
+        return get_task_queue().worker_command()
+    except Exception:  # a misconfigured queue is the system checks' to report, not the dashboard's
+        return ""

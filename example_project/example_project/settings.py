@@ -69,6 +69,8 @@ TEMPLATES = [
 ]
 
 if os.environ.get("SMARTTAGS_DATABASE") == "postgres":
+    # Wagtail's search index uses PostgreSQL's own fields and indexes, which Django 6.1 checks for.
+    INSTALLED_APPS.append("django.contrib.postgres")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",

@@ -214,7 +214,7 @@ def test_the_smart_tags_screen_says_when_and_by_which_versions_the_asset_was_tag
     with django_capture_on_commit_callbacks(execute=True):
         request_training(tag_model, run_now=True)
     image = create_image(clothing_images("validation", ["hat"], per_class=1)["hat"][0])
-    tag_asset(ContentType.objects.get_for_model(image).pk, image.pk)
+    tag_asset.call(ContentType.objects.get_for_model(image).pk, image.pk)
     client.force_login(editor)
     html = client.get(moderation_url("image", image.pk)).content.decode()
     done = html.split('data-smarttags-tagging="done">', 1)[1].split("</p>", 1)[0]

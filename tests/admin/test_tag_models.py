@@ -342,12 +342,12 @@ def test_rollback_reactivates_an_earlier_version_and_keeps_editor_decisions(
     content_type = ContentType.objects.get_for_model(image)
     from wagtail_smarttags.tasks import tag_asset
 
-    tag_asset(content_type.pk, image.pk)
+    tag_asset.call(content_type.pk, image.pk)
     removed = SmartTag.objects.get(content_type=content_type, object_id=image.pk)
     removed.state = SmartTag.State.REMOVED
     removed.save()
     promoted_image = create_image(clothing_images("validation", ["shoes"], per_class=1)["shoes"][0])
-    tag_asset(content_type.pk, promoted_image.pk)
+    tag_asset.call(content_type.pk, promoted_image.pk)
     promoted = SmartTag.objects.get(content_type=content_type, object_id=promoted_image.pk)
     promoted.state = SmartTag.State.PROMOTED
     promoted.save()

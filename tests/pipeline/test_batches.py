@@ -37,10 +37,10 @@ def statuses(images):
 
 def test_one_upload_task_tags_every_pending_asset_and_the_others_return_at_once(uploads):
     content_type, images = uploads
-    assert tasks.tag_asset(content_type.pk, images[0].pk) == TaggingState.Status.DONE
+    assert tasks.tag_asset.call(content_type.pk, images[0].pk) == TaggingState.Status.DONE
     assert statuses(images) == [TaggingState.Status.DONE] * 6
     for image in images[1:]:
-        assert tasks.tag_asset(content_type.pk, image.pk) == TaggingState.Status.DONE
+        assert tasks.tag_asset.call(content_type.pk, image.pk) == TaggingState.Status.DONE
     assert [state_of(image).attempts for image in images] == [1] * 6, "each asset was tagged once"
     assert all(state_of(image).claimed_at is None for image in images)
 
@@ -51,10 +51,10 @@ def test_assets_another_worker_claimed_are_left_to_it_until_its_claim_lapses(upl
     TaggingState.objects.filter(object_id__in=[images[1].pk, images[2].pk]).update(claimed_at=now)
     lapsed = now - timezone.timedelta(seconds=CLAIM_LEASE_SECONDS + 1)
     TaggingState.objects.filter(object_id=images[3].pk).update(claimed_at=lapsed)
-    tasks.tag_asset(content_type.pk, images[0].pk)
+    tasks.tag_asset.call(content_type.pk, images[0].pk)
     assert statuses(images) == ["done", "pending", "pending", "done", "done", "done"]
     # A claimed asset's own task still tags it: its worker may have died holding the claim.
-    assert tasks.tag_asset(content_type.pk, images[1].pk) == TaggingState.Status.DONE
+    assert tasks.tag_asset.call(content_type.pk, images[1].pk) == TaggingState.Status.DONE
 
 
 def test_batches_hold_no_more_than_their_count_and_bytes(uploads, settings):

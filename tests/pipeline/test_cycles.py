@@ -7,7 +7,6 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.utils import timezone
-from django_q.models import Schedule
 from wagtail.images import get_image_model
 
 from wagtail_smarttags.conf import get_setting
@@ -107,12 +106,6 @@ def test_unaltered_assets_are_retagged_after_the_age_limits(library):
     [(kind, _, ids)] = cycles.due_assets(older_than=get_setting("SCHEDULED_RETAG_AFTER"))
     assert (kind, ids) == ("image", [images[0].pk])
     assert cycles.run_scheduled_cycle() == {"done": 1}
-
-
-def test_the_periodic_cycle_is_scheduled_daily():
-    schedule = Schedule.objects.get(name="wagtail-smarttags tagging cycle")
-    assert schedule.func == "wagtail_smarttags.tasks.run_scheduled_cycle"
-    assert schedule.schedule_type == Schedule.DAILY
 
 
 def test_a_backbone_that_fails_to_load_pauses_tagging_without_failing_uploads(

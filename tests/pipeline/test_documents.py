@@ -55,7 +55,7 @@ def test_removed_keywords_stay_removed_after_retagging(abstract, django_capture_
     first = smart_tags_of(document).first()
     first.state = SmartTag.State.REMOVED
     first.save()
-    tag_asset(ContentType.objects.get_for_model(document).pk, document.pk)
+    tag_asset.call(ContentType.objects.get_for_model(document).pk, document.pk)
     assert smart_tags_of(document).get(label=first.label).state == SmartTag.State.REMOVED
 
 

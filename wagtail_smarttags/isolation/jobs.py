@@ -18,7 +18,7 @@ class Job:
     warm_up: object = None
 
 
-JOBS = {}
+JOBS: dict = {}
 
 
 def job(name, *, imports=(), warm_up=None):

@@ -192,7 +192,7 @@ def _result(status, payload, limits):
     raise UnreadableAssetError(f"The file could not be read ({payload}).")
 
 
-_readers = {}
+_readers: dict = {}
 _readers_lock = threading.Lock()
 
 

@@ -54,7 +54,7 @@ def sample_frames(source, limits=DEFAULT_VIDEO_LIMITS):
     av = import_av()
     deadline = time.monotonic() + limits.max_seconds
     try:
-        container = av.open(source, mode="r", metadata_errors="ignore")
+        container = _open(av, source)
     except (av.FFmpegError, UnicodeDecodeError, ValueError, OSError) as error:
         raise UnreadableAssetError(f"The file is not a video that FFmpeg can read: {_reason(error)}") from None
     try:
@@ -241,6 +241,15 @@ def _even_indexes(length, count):
 def _reason(error):
     message = getattr(error, "strerror", None) or str(error) or type(error).__name__
     return message.rstrip(".")
+
+
+def _open(av, source):
+    try:
+        # Undecodable metadata (titles in a legacy code page) must not make a readable video unreadable.
+        return av.open(source, mode="r", metadata_errors="ignore")
+    except TypeError:
+        # PyAV 19 has no metadata_errors option.
+        return av.open(source, mode="r")
 
 
 def import_av():

@@ -9,9 +9,9 @@ from ..ml.backbones import load_backbone
 from ..ml.classifiers import classifier_from_arrays
 
 _lock = threading.Lock()
-_backbones = {}
+_backbones: dict = {}
 _CLASSIFIERS_KEPT = 128
-_classifiers = OrderedDict()
+_classifiers: OrderedDict = OrderedDict()
 
 
 def get_backbone():

@@ -23,6 +23,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..conf import get_setting
 from ..isolation import ReaderUnavailableError
@@ -342,7 +343,7 @@ def _finish(batch, backbone, outcome, progress):
     except (BackboneLoadError, MissingDependencyError) as error:
         logger.error("Tagging is paused: %s", error)
         for item in batch.live:
-            item.fail(Status.PENDING, f"Tagging is paused: {error}")
+            item.fail(Status.PENDING, paused_message(error))
     except Exception as error:
         if len(batch.items) > 1:
             # Something unexpected in this batch: isolate it by tagging each asset on its own.
@@ -506,10 +507,16 @@ def _pause(kind, content_type, object_ids, error, outcome):
         TaggingState.objects.update_or_create(
             content_type=content_type,
             object_id=object_id,
-            defaults={"status": Status.PENDING, "error": f"Tagging is paused: {error}", "claimed_at": None},
+            defaults={"status": Status.PENDING, "error": paused_message(error), "claimed_at": None},
         )
         outcome[Status.PENDING] += 1
     return dict(outcome)
+
+
+def paused_message(error):
+    """What a pending asset says while tagging cannot run at all (no backbone, a dependency or the reader missing)."""
+    # Translators: %(error)s says what is missing, in English: it comes from the code that failed to load.
+    return gettext("Tagging is paused: %(error)s") % {"error": error}
 
 
 def _failure(error, asset):
@@ -517,12 +524,14 @@ def _failure(error, asset):
     if isinstance(error, NotTaggableError):
         return Status.SKIPPED, str(error)
     if isinstance(error, BackboneLoadError | MissingDependencyError | ReaderUnavailableError):
-        return Status.PENDING, f"Tagging is paused: {error}"
+        return Status.PENDING, paused_message(error)
     if isinstance(error, SmartTagsError):
         return Status.FAILED, str(error)
     # A worker must survive anything a file can do to a library; keep the traceback in the log.
     logger.error("Unexpected error while tagging %r", asset, exc_info=error)
-    return Status.FAILED, f"Unexpected error while tagging: {type(error).__name__}: {error}"
+    # Translators: %(error)s is the exception's type and message, as Python gives them (in English).
+    message = gettext("Unexpected error while tagging: %(error)s")
+    return Status.FAILED, message % {"error": f"{type(error).__name__}: {error}"}
 
 
 # The queue of pending assets ---------------------------------------------------------------------
@@ -573,7 +582,9 @@ def _kind_of(content_type, object_id):
         return None
     if kind is None:
         state, _ = TaggingState.objects.get_or_create(content_type=content_type, object_id=object_id)
-        state.mark(Status.SKIPPED, f"Smart tags are not available for {content_type.model} assets yet.")
+        # Translators: %(model)s is the name of the asset's model, as Django knows it (e.g. "customimage").
+        message = gettext("Smart tags are not available for %(model)s assets yet.")
+        state.mark(Status.SKIPPED, message % {"model": content_type.model})
         state.save()
     return kind
 

@@ -12,11 +12,13 @@ label and a tag of the same name never coexist (``signal_handlers.adopt_labels``
 
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from taggit.models import Tag
 
 from ..models import SmartTag, SmartTagLabel, TagModel
+from ..search.index import reindex_on_commit
 from .sql import insert_smart_tags, rows_where_in, update_smart_tags
 
 # Confidences closer than this are the same: a retrain on the same examples changes nothing else.
@@ -54,7 +56,7 @@ def sync_smart_tags(content_type_id, wanted, writer):
     """
     if not wanted:
         return 0
-    updates, deletes, present = [], [], set()
+    updates, deletes, deleted_objects, present = [], [], [], set()
     for pk, object_id, tag_id, label_id, state, source, tag_model_id, confidence in existing_rows(
         content_type_id, list(wanted)
     ):
@@ -64,6 +66,7 @@ def sync_smart_tags(content_type_id, wanted, writer):
             continue  # an editor's decision, or another source's tag
         if want is None:
             deletes.append(pk)
+            deleted_objects.append(object_id)
         elif abs(confidence - want) > CONFIDENCE_TOLERANCE or source != writer.source or (
             tag_model_id != writer.tag_model_id
         ):
@@ -75,6 +78,9 @@ def sync_smart_tags(content_type_id, wanted, writer):
             if (object_id, tag_id, label_id) not in present:
                 column, term_id = ("tag", tag_id) if tag_id is not None else ("label", label_id)
                 inserts[column].append((object_id, term_id, confidence))
+    # Assets whose shown smart tags changed; a new confidence alone changes no indexed text.
+    renamed = {row[0] for rows in inserts.values() for row in rows} | set(deleted_objects)
+    reindex_on_commit(ContentType.objects.get_for_id(content_type_id).model_class(), renamed)
     if deletes:
         for start in range(0, len(deletes), 5000):
             SmartTag.objects.filter(pk__in=deletes[start : start + 5000], state=SmartTag.State.APPLIED).delete()

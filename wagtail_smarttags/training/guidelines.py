@@ -38,6 +38,12 @@ def errors_in(messages):
     return [message for message in messages if message.is_error]
 
 
+def quoted(name):
+    """``name`` between the quotation marks of the editor's language, for a list of names in a message."""
+    # Translators: a tag's or a tag model's name, quoted; use your language's quotation marks.
+    return _("“%(name)s”") % {"name": name}
+
+
 def check_tag_count(tags):
     """At least MIN_TAGS_PER_MODEL and at most MAX_TAGS_PER_MODEL tags per model."""
     count = len(tags)
@@ -89,7 +95,7 @@ def check_examples(examples_by_tag, unseen=None):
                 "The image “%(image)s” is an example of %(tags)s: an image may be an example of only one tag "
                 "of a model. Remove it from all but one."
             )
-            names = ", ".join(f"“{tag.name}”" for tag in tags)
+            names = ", ".join(quoted(tag.name) for tag in tags)
             messages.append(
                 GuidelineMessage(
                     ERROR,
@@ -125,7 +131,7 @@ def check_shared_tags(tags, tag_model=None, accepted=False):
             "examples. Remove it from this model, or confirm that they may all use it.",
             len(other_models),
         )
-        names = ", ".join(f"“{other.title}”" for other in other_models)
+        names = ", ".join(quoted(other.title) for other in other_models)
         messages.append(GuidelineMessage(level, "shared_tag", text % {"tag": tag.name, "models": names}, tag.pk))
     return messages
 

@@ -16,6 +16,7 @@ import random
 
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..models import SmartTag, TaggingState, TrainingVersion
 from ..pipeline.deciding import decide
@@ -80,12 +81,15 @@ def _preview(version, chunk_size):
     tag_model = version.tag_model
     backbone = get_backbone()
     if version.status != TrainingVersion.Status.SUCCEEDED or not version.parameters:
-        return {"status": PreviewStatus.FAILED, "error": "This version has no trained parameters to preview."}
+        return {"status": PreviewStatus.FAILED, "error": gettext("This version has no trained parameters to preview.")}
     if version.backbone_id != backbone.id:
+        message = gettext(
+            "This version was trained with the backbone %(trained_with)s; the site now uses %(current)s. "
+            "Train the model again."
+        )
         return {
             "status": PreviewStatus.FAILED,
-            "error": f"This version was trained with the backbone {version.backbone_id}; the site now uses "
-            f"{backbone.id}. Train the model again.",
+            "error": message % {"trained_with": version.backbone_id, "current": backbone.id},
         }
     classifier = classifier_for(version)
     model_tags = frozenset(tag_model.tag_links.values_list("tag_id", flat=True))
@@ -171,4 +175,6 @@ def _visual_assets():
 def _tag_name(tag_id):
     from taggit.models import Tag
 
-    return Tag.objects.filter(pk=tag_id).values_list("name", flat=True).first() or f"tag {tag_id}"
+    name = Tag.objects.filter(pk=tag_id).values_list("name", flat=True).first()
+    # Translators: stands for the name of a tag deleted since the version was trained.
+    return name or gettext("tag %(id)s") % {"id": tag_id}

@@ -5,6 +5,7 @@ import logging
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from ..conf import get_setting
 from ..ml.classifiers import classifier_to_arrays, train_classifier
@@ -13,7 +14,7 @@ from ..models import TagModel, TrainingExample, TrainingVersion
 from ..pipeline.kinds import IMAGE, get_asset_kind
 from ..pipeline.loading import get_backbone
 from ..pipeline.tagging import embed_assets
-from ..queue import enqueue_on_commit
+from ..queues import enqueue_on_commit
 from .decisions import Decisions, moderation_decisions
 from .library import library_background
 from .preview import PreviewStatus, compute_preview
@@ -76,7 +77,9 @@ def train_version(version_id):
         return version
     except Exception as error:
         logger.exception("Training %s failed", version)
-        _fail(version, f"Unexpected error while training: {type(error).__name__}: {error}")
+        # Translators: %(error)s is the exception's type and message, as Python gives them (in English).
+        message = gettext("Unexpected error while training: %(error)s")
+        _fail(version, message % {"error": f"{type(error).__name__}: {error}"})
         return version
     for tag_id, result in tag_metrics.items():
         metrics["tags"][tag_id].update(result.as_dict())
@@ -179,10 +182,15 @@ def collect_examples(tag_model, backbone, decisions=None):
         }
     usable = [tag for tag in tags if counts[tag.pk]]
     if len(usable) < 2:
-        raise ValueError(
-            "A tag model needs example images for at least two tags; "
-            f"{len(usable)} of its {len(tags)} tags {'has' if len(usable) == 1 else 'have'} usable examples."
+        # Shown to editors as the version's error: see train_version().
+        message = ngettext(
+            "A tag model needs example images for at least two tags; %(count)s of its %(total)s tags has usable "
+            "examples.",
+            "A tag model needs example images for at least two tags; %(count)s of its %(total)s tags have usable "
+            "examples.",
+            len(usable),
         )
+        raise ValueError(message % {"count": len(usable), "total": len(tags)})
     return np.stack(embeddings), labels, metrics, example_images
 
 

@@ -1,6 +1,7 @@
 """What the smart-tag bulk actions share: the confirmation page, permissions, the tag name form."""
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.db.models import Count
@@ -10,6 +11,9 @@ from django.utils.translation import ngettext
 
 from ... import moderation
 from ...models import SmartTag
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 
 class SmartTagNameForm(forms.Form):
@@ -57,11 +61,11 @@ class SmartTagBulkActionMixin:
     """Shared by every asset kind's variant; the listing-specific base class comes second."""
 
     template_name = "wagtail_smarttags/moderation/confirm_bulk_action.html"
-    # What the confirmation page says; set by each action.
-    question = ""
-    confirm_label = ""
+    # What the confirmation page says; set by each action (lazy translations).
+    question: "StrOrPromise" = ""
+    confirm_label: "StrOrPromise" = ""
     #: ``ngettext_lazy(singular, plural, "count")``: what the listing says once the action is done.
-    success_message = None
+    success_message: "StrOrPromise | None" = None
 
     def get_success_message(self, num_parent_objects, num_child_objects):
         return self.success_message % {"count": num_parent_objects}
@@ -88,7 +92,7 @@ class SmartTagBulkActionMixin:
 
 class DecideSmartTagMixin(SmartTagBulkActionMixin):
     form_class = SmartTagNameForm
-    decision = None
+    decision: "SmartTag.State | None" = None
 
     def get_form_kwargs(self):
         objects, _ = self.get_actionable_objects()

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.permissions import policy_registry
 
 from ... import moderation
 from ...models import SmartTag, TaggingState, TrainingVersion
@@ -112,7 +111,7 @@ class AssetSmartTagsView(WagtailAdminTemplateMixin, FormView):
         asset = model._default_manager.filter(pk=self.kwargs["object_id"]).first()
         if asset is None:
             raise Http404
-        if not policy_registry.get_by_type(model).user_has_permission_for_instance(self.request.user, "change", asset):
+        if not self.kind.permission_policy().user_has_permission_for_instance(self.request.user, "change", asset):
             raise PermissionDenied
         return asset
 

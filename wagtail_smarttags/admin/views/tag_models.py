@@ -43,6 +43,8 @@ class TrainingProgressColumn(Column):
 class TagModelIndexView(generic.IndexView):
     any_permission_required = ANY_TAG_MODEL_ACTION
     template_name = "wagtail_smarttags/tag_models/index.html"
+    # Wagtail's "Add %(model_name)s" reads "Ajouter un(e) …" in French; a label of our own agrees.
+    add_item_label = _("Add tag model")
 
     def get_base_queryset(self):
         latest = TrainingVersion.objects.filter(tag_model=OuterRef("pk")).order_by("-number")

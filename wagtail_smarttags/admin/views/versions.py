@@ -1,6 +1,8 @@
 """Versions of a tag model: every training with its metrics, previewing and activating (or discarding) a
 new one, and rolling back to an earlier one."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -22,6 +24,9 @@ from ..forms import choosable_images
 from ..permissions import can_train
 
 MISTAKES_PER_TAG = 8
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 
 def average(values):
@@ -224,7 +229,7 @@ class VersionActionView(TrainingPermissionMixin, TemplateView):
     """POST only: do something to one version that awaits activation, say so, and go back to the versions."""
 
     http_method_names = ["post"]
-    success_message = ""
+    success_message: "StrOrPromise" = ""
 
     def act(self, version):
         raise NotImplementedError

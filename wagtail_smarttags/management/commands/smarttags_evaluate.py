@@ -18,7 +18,7 @@ from ._trees import image_files, library_files, read_bounded, tag_folders
 
 # Embeddings already computed in this process, by backbone and file content: a benchmark that evaluates
 # several splits of one dataset (or a library holding the training images) embeds each photograph once.
-_EMBEDDINGS = {}
+_EMBEDDINGS: dict = {}
 
 
 class Command(BaseCommand):

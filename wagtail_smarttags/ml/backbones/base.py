@@ -16,6 +16,9 @@ class Problem:
     message: str
     hint: str = ""
     kind: str = "invalid"
+    #: For ``"missing"``: the package that cannot be imported, and the extra of wagtail-smarttags that installs it.
+    package: str = ""
+    extra: str = ""
 
 
 def missing_packages(requirements, backend):
@@ -23,8 +26,10 @@ def missing_packages(requirements, backend):
     return [
         Problem(
             f"The image backbone {backend!r} needs the package {package!r}, which is not installed.",
-            hint=f'pip install "wagtail-smarttags[{extra}]"' if extra != package else f"pip install {package}",
+            hint=f'pip install "wagtail-smarttags[{extra}]"',
             kind="missing",
+            package=package,
+            extra=extra,
         )
         for package, extra in requirements
         if importlib.util.find_spec(package) is None
@@ -48,7 +53,7 @@ class ImageBackbone:
     #: The side, in pixels, of the square the network reads; images are decoded at least this large.
     input_size = 0
     #: Packages the backbone imports, as ``[(package, extra that installs it), ...]``.
-    requirements = ()
+    requirements: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def check(cls, options):

@@ -47,7 +47,7 @@ class EfficientNetLiteBackbone(ImageBackbone):
     # On a CPU thread, per-image cost rises with the batch (activations outgrow the caches): 16 images
     # per call ran at half the speed of 2 in bench/throughput.py, and took twice the worker's memory.
     batch_size = 2
-    requirements = (("torch", "torch"), ("efficientnet_lite_pytorch", "efficientnet"))
+    requirements = (("torch", "efficientnet"), ("efficientnet_lite_pytorch", "efficientnet"))
 
     @classmethod
     def check(cls, options):
@@ -256,5 +256,5 @@ def import_torch():
     try:
         import torch
     except ImportError:
-        raise MissingDependencyError("torch", purpose="image backbones") from None
+        raise MissingDependencyError("torch", extra="efficientnet", purpose="image backbones") from None
     return torch

@@ -48,12 +48,12 @@ TEXT_BATCH_SIZE = 64
 
 RETRY_LOAD_AFTER_SECONDS = 300
 
-_checkpoint_digests = {}
+_checkpoint_digests: dict[str, str] = {}
 
 
 class OpenCLIPBackbone(ImageBackbone):
     name = "open_clip"
-    requirements = (("torch", "torch"), ("open_clip", "openclip"))
+    requirements = (("torch", "openclip"), ("open_clip", "openclip"))
 
     @classmethod
     def check(cls, options):

@@ -7,6 +7,7 @@ arrays (:meth:`to_arrays`) so that a trained version is stored as data, never as
 """
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -56,7 +57,7 @@ class TagClassifier:
     """The interface. Subclasses set :attr:`name` (stored with the arrays) and implement the four methods."""
 
     #: The key under which the class is registered in ``CLASSIFIER_ALIASES`` and stored with a version.
-    name = ""
+    name: ClassVar[str] = ""
     #: The tags (strings) in the order of :meth:`decide`'s indices.
     labels: list
 

@@ -86,7 +86,7 @@ class AssetKind:
     #: Where Wagtail mounts this kind's listing under the admin, and the templates the app's
     #: extension of it uses instead of Wagtail's (``{"template_name": ..., "results_template_name": ...}``).
     listing_path = ""
-    listing_templates = {}
+    listing_templates: dict[str, str] = {}
 
     def is_installed(self):
         return apps.is_installed(self.app_name)
@@ -106,13 +106,14 @@ class AssetKind:
         tagging states and a relevance sort; None when the listing is not one."""
         return None
 
+    def permission_policy(self):
+        """Wagtail's permission policy for this kind's model (``wagtail.images.permissions``, ...)."""
+        raise NotImplementedError
+
     def choosable_by(self, user):
         """The assets ``user`` may pick in this kind's chooser: the only ones a screen may show or accept
         from that user, whatever ids a request names."""
-        from wagtail.permissions import policy_registry
-
-        policy = policy_registry.get_by_type(self.get_model())
-        return policy.instances_user_has_any_permission_for(user, ["choose"])
+        return self.permission_policy().instances_user_has_any_permission_for(user, ["choose"])
 
     def summary(self, asset):
         """The asset's :class:`AssetSummary` for the admin; kinds add a picture and details of their own."""
@@ -151,6 +152,7 @@ class AssetKind:
 def file_details(asset):
     """The file's name and size, as far as storage can tell without reading it."""
     from django.template.defaultfilters import filesizeformat
+    from django.utils.translation import gettext
 
     file = getattr(asset, "file", None)
     if not file:
@@ -159,7 +161,7 @@ def file_details(asset):
     try:
         details.append(filesizeformat(file.size))
     except (OSError, ValueError):
-        details.append("file missing")
+        details.append(gettext("file missing"))
     return details
 
 

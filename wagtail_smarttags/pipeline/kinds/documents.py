@@ -27,6 +27,11 @@ class DocumentKind(AssetKind):
 
         return get_document_model()
 
+    def permission_policy(self):
+        from wagtail.documents.permissions import permission_policy
+
+        return permission_policy
+
     def bulk_action_base(self):
         from wagtail.documents.views.bulk_actions.document_bulk_action import DocumentBulkAction
 

@@ -18,6 +18,11 @@ class ImageKind(AssetKind):
 
         return get_image_model()
 
+    def permission_policy(self):
+        from wagtail.images.permissions import permission_policy
+
+        return permission_policy
+
     def bulk_action_base(self):
         from wagtail.images.views.bulk_actions.image_bulk_action import ImageBulkAction
 

@@ -1,5 +1,7 @@
 from dataclasses import asdict, replace
 
+from django.utils.translation import gettext
+
 from ...conf import get_setting
 from ...isolation import get_reader, image_from_plain
 from ..files import checked_size, local_path, stream_hash
@@ -24,6 +26,11 @@ class VideoKind(AssetKind):
 
         return get_media_model()
 
+    def permission_policy(self):
+        from wagtailmedia.permissions import permission_policy
+
+        return permission_policy
+
     def listing_view_base(self):
         # wagtailmedia's listing is a function view; the app's class-based one shows the same.
         from ...admin.media_listing import media_index_view
@@ -36,7 +43,7 @@ class VideoKind(AssetKind):
 
     def skip_reason(self, asset):
         if getattr(asset, "type", "video") == "audio":
-            return "This is an audio file: only videos get smart tags."
+            return gettext("This is an audio file: only videos get smart tags.")
         return ""
 
     def keep_pictures(self, file_hash, images):
@@ -62,7 +69,8 @@ class VideoKind(AssetKind):
 
     def read(self, asset):
         limit = get_setting("VIDEO_MAX_FILE_SIZE")
-        size = checked_size(asset.file, limit, " for a video")
+        too_big = gettext("The file is %(size)s bytes, more than the %(limit)s bytes allowed for a video.")
+        size = checked_size(asset.file, limit, too_big)
         return Reading(file_hash=stream_hash(asset.file, limit), payload=asset.file, size=size)
 
     def decode_context(self, backbone):

@@ -228,9 +228,9 @@ class _limited_reader:  # noqa: N801 - a file-like shim, named like the function
 
 
 # format name -> (extractor function, whether it parses the whole file)
-_EXTRACTORS = {}
+_EXTRACTORS: dict = {}
 # file extension -> format name
-EXTENSIONS = {}
+EXTENSIONS: dict[str, str] = {}
 
 
 def register(name, *, extensions, whole_file):

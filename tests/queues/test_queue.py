@@ -8,6 +8,7 @@ from django_q.signing import SignedPackage
 
 from wagtail_smarttags import tasks
 from wagtail_smarttags.models import SmartTag, TaggingState
+from wagtail_smarttags.queues.django_q import run_task
 
 from ..datasets import clothing_images
 from ..factories import create_image, solid_image_bytes
@@ -31,11 +32,11 @@ def test_upload_without_a_worker_queues_the_asset_and_leaves_it_pending(no_worke
     assert state_of(image).status == TaggingState.Status.PENDING
     [queued] = OrmQ.objects.all()
     task = SignedPackage.loads(queued.payload)
-    assert task["func"] == "wagtail_smarttags.tasks.tag_asset"
-    assert task["args"] == (ContentType.objects.get_for_model(image).pk, image.pk)
+    assert task["func"] == "wagtail_smarttags.queues.django_q.run_task"
+    assert task["args"] == ("wagtail_smarttags.tasks.tag_asset", ContentType.objects.get_for_model(image).pk, image.pk)
 
     # What a worker does with that task when it runs: the asset is then tagged.
-    tasks.tag_asset(*task["args"])
+    run_task(*task["args"])
     assert state_of(image).status == TaggingState.Status.DONE
 
 
@@ -78,5 +79,5 @@ def test_a_task_for_a_deleted_asset_is_harmless():
     image = create_image(clothing_images("validation", ["hat"], per_class=1)["hat"][0])
     content_type_id, pk = ContentType.objects.get_for_model(image).pk, image.pk
     image.delete()
-    assert tasks.tag_asset(content_type_id, pk) == TaggingState.Status.SKIPPED
+    assert tasks.tag_asset.call(content_type_id, pk) == TaggingState.Status.SKIPPED
     assert not SmartTag.objects.filter(object_id=pk).exists()
