@@ -207,3 +207,45 @@ def test_a_long_query_of_tag_words_is_answered(words, client):
     admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
     client.force_login(admin)
     assert client.get("/admin/images/", {"q": query}).status_code == 200
+
+
+def wrapped_backend():
+    """The database backend alone, as a site without the app has it, on the same index."""
+    return get_search_backend("wagtail.search.backends.database")
+
+
+@pytest.mark.parametrize("model_getter", [get_image_model, get_document_model], ids=["image", "document"])
+def test_an_empty_field_list_matches_nothing_as_in_the_wrapped_backend(model_getter):
+    model = model_getter()
+    if model is get_image_model():
+        image("The hobbit", smart=[("hobbit", 0.9)])
+    else:
+        document = get_document_model().objects.create(title="The hobbit", collection=root_collection())
+        add_smart_tags(document, [("hobbit", 0.9)])
+    smart = get_search_backend()
+    assert list(smart.search("hobbit", model, fields=[])) == list(wrapped_backend().search(
+        "hobbit", model, fields=[]
+    )) == []  # fmt: skip
+    assert list(smart.autocomplete("hob", model, fields=[])) == []
+    assert len(smart.search("hobbit", model)) == 1, "without fields, the title and the smart tag both match"
+
+
+def test_facets_count_every_match_where_the_wrapped_backend_counts_its_own():
+    shelf = root_collection().add_child(name="Shelf")
+    image("Hobbit at home", collection=shelf)
+    image("IMG_0100", smart=[("hobbit", 0.9)], collection=shelf)
+    image("IMG_0101", smart=[("hobbit", 0.8)])
+    image("Hobbit in the root collection")
+    metadata_only = wrapped_backend().search("hobbit", get_image_model()).facet("collection_id")
+    assert dict(metadata_only) == {shelf.pk: 1, root_collection().pk: 1}
+    facets = get_search_backend().search("hobbit", get_image_model()).facet("collection_id")
+    assert dict(facets) == {shelf.pk: 2, root_collection().pk: 2}, "the smart-tag groups count too"
+    assert list(facets.values()) == sorted(facets.values(), reverse=True)
+
+
+def test_facet_on_a_field_that_is_not_a_filter_field_fails_as_wagtail_does():
+    from wagtail.search.backends.base import FilterFieldError
+
+    image("Hobbit", smart=[("hobbit", 0.9)])
+    with pytest.raises(FilterFieldError):
+        get_search_backend().search("hobbit", get_image_model()).facet("file_hash")

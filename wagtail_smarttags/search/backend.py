@@ -16,16 +16,22 @@ Indexing is entirely the wrapped backend's.
 """
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Case, Exists, FloatField, Max, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, Exists, FloatField, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.query import ModelIterable
 from taggit.models import Tag
 from wagtail.search.backends import import_backend
-from wagtail.search.backends.base import BaseSearchBackend, BaseSearchQueryCompiler, BaseSearchResults
+from wagtail.search.backends.base import (
+    BaseSearchBackend,
+    BaseSearchQueryCompiler,
+    BaseSearchResults,
+    FilterFieldError,
+)
 from wagtail.search.query import PlainText
 
 from ..models import SmartTag, SmartTagLabel
@@ -254,6 +260,24 @@ class SmartTagSearchResults(BaseSearchResults):
             return {item.pk: item for item in items}
         return dict(zip(queryset.values_list("pk", flat=True), items))
 
+    def facet(self, field_name):
+        """``{value: count}`` of a filter field over every match, all three groups, most frequent first."""
+        compiler = self.query_compiler
+        if compiler._get_filterable_field(field_name) is None:
+            raise FilterFieldError(
+                f'Cannot facet search results with field "{field_name}". Please add '
+                f"index.FilterField('{field_name}') to {compiler.queryset.model.__name__}.search_fields.",
+                field_name=field_name,
+            )
+        rows = (
+            compiler.combined_queryset()
+            .order_by()
+            .values(field_name)
+            .annotate(count=Count("pk"))
+            .order_by("-count", field_name)
+        )
+        return OrderedDict((row[field_name], row["count"]) for row in rows)
+
     def _do_count(self):
         compiler = self.query_compiler
         if not compiler.order_by_relevance:
@@ -343,8 +367,9 @@ class SmartTagSearchBackend(BaseSearchBackend):
             # searched by its first words.
             terms = terms[: self.max_terms]
             query = " ".join(terms) if isinstance(query, str) else PlainText(" ".join(terms), operator=query.operator)
-        if fields or not terms or not is_smart_searchable(model):
-            # Field-restricted and structured queries keep the wrapped backend's exact semantics.
+        if fields is not None or not terms or not is_smart_searchable(model):
+            # Field-restricted (fields=[] too: no field, no match) and structured queries keep the wrapped
+            # backend's exact semantics.
             return wrapped_search(
                 query, model_or_queryset, fields=fields, operator=operator, order_by_relevance=relevance
             )
