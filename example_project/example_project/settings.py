@@ -127,6 +127,8 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("SMARTTAGS_MEDIA_ROOT", BASE_DIR / "media"))
 
 WAGTAIL_SITE_NAME = "Smart tags example"
+# Offline: Wagtail's own default avatar, not one fetched from Gravatar.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
 WAGTAILIMAGES_EXTENSIONS = [
     "avif", "bmp", "dib", "gif", "ico", "jpg", "jpeg", "pbm", "pgm", "png", "pnm", "ppm",
