@@ -167,3 +167,21 @@ def test_switches_must_be_true_or_false(settings, key):
     settings.WAGTAIL_SMARTTAGS = {key: "no"}
     messages = check_settings()
     assert ids(messages) == ["wagtail_smarttags.E013"] and key in messages[0].msg
+
+
+class BackboneWithItsOwnWords:
+    """A site's backbone whose check reports a missing dependency in its own words."""
+
+    @classmethod
+    def check(cls, options):
+        from wagtail_smarttags.ml.backbones import Problem
+
+        return [Problem("Our scanner's driver is not installed.", hint="Ask IT for it.", kind="missing")]
+
+
+def test_a_sites_backbone_keeps_its_own_words_for_what_it_misses(settings):
+    settings.WAGTAIL_SMARTTAGS = {"IMAGE_BACKBONE": {"BACKEND": "tests.test_checks.BackboneWithItsOwnWords"}}
+    [message] = check_settings()
+    assert (message.id, message.msg, message.hint) == (
+        "wagtail_smarttags.W007", "Our scanner's driver is not installed.", "Ask IT for it."
+    )

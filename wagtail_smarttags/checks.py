@@ -87,7 +87,7 @@ def _check_task_queue(config):
     config = task_queue_config()
     try:
         cls = task_queue_class(config["BACKEND"])
-    except ValueError as error:
+    except Exception as error:  # not a string, not importable, not a TaskQueue
         return [Error(str(error), hint="Use django_q, django_tasks or a dotted path.", id="wagtail_smarttags.E014")]
     return [
         Error(problem.message, hint=problem.hint or None, id="wagtail_smarttags.E014")
@@ -103,7 +103,11 @@ SMART_TAG_SEARCH_BACKEND = "wagtail_smarttags.search.backend"
 def _check_search_backend():
     """Without the smart-tag search backend, Wagtail's search ignores smart tags, and nothing says so."""
     backends = getattr(settings, "WAGTAILSEARCH_BACKENDS", None) or {}
-    if any(str(config.get("BACKEND", "")).startswith(SMART_TAG_SEARCH_BACKEND) for config in backends.values()):
+    configs = backends.values() if isinstance(backends, dict) else []
+    if any(
+        isinstance(config, dict) and str(config.get("BACKEND", "")).startswith(SMART_TAG_SEARCH_BACKEND)
+        for config in configs
+    ):
         return []
     return [
         Warning(
@@ -206,8 +210,15 @@ def _check_backbone(config):
         if problem.kind != "missing"
     ]
     missing = [problem for problem in problems if problem.kind == "missing"]
-    if missing:
-        messages.append(_missing_packages_warning(missing, "tags no images or videos", "wagtail_smarttags.W007"))
+    named = [problem for problem in missing if problem.package and problem.extra]
+    if named:
+        messages.append(_missing_packages_warning(named, "tags no images or videos", "wagtail_smarttags.W007"))
+    # A site's own backbone may report what it misses in its own words.
+    messages += [
+        Warning(problem.message, hint=problem.hint or None, id="wagtail_smarttags.W007")
+        for problem in missing
+        if problem not in named
+    ]
     return messages
 
 

@@ -18,6 +18,7 @@ from .models import SmartTag, SmartTagLabel, term_filter
 from .pipeline.kinds import content_type_for, file_identity
 from .pipeline.writing import tag_named
 from .queues import enqueue_on_commit
+from .search.index import indexes_smart_tags
 from .signal_handlers import TAG_ASSET_TASK, mark_pending
 from .vocabulary import adopt_labels
 
@@ -134,7 +135,8 @@ def decide(asset, term, state, user):
             asset.tags.add(current.tag)
         # Tags are indexed with the asset, and smart tags too where its model indexes them
         # (search.index): re-index so that search ranks it as metadata now, or stops matching a removed tag.
-        index.insert_or_update_object(asset)
+        if state == SmartTag.State.PROMOTED or indexes_smart_tags(type(asset)):
+            index.insert_or_update_object(asset)
         log(
             instance=asset,
             action=PROMOTE_ACTION if state == SmartTag.State.PROMOTED else REMOVE_ACTION,

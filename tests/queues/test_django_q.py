@@ -99,3 +99,11 @@ def test_without_django_q_check_says_what_to_do_and_migrate_still_runs(tmp_path)
     assert "wagtail_smarttags.E014" in result.stdout
     assert '"django_q" to INSTALLED_APPS' in result.stdout
     assert result.stdout.strip().endswith("migrated")
+
+
+@pytest.mark.django_db
+def test_migrate_keeps_the_sites_own_timing_of_the_cycle():
+    schedule = schedule_periodic_cycle()
+    Schedule.objects.filter(pk=schedule.pk).update(schedule_type=Schedule.HOURLY)
+    call_command("migrate", verbosity=0)
+    assert Schedule.objects.get(pk=schedule.pk).schedule_type == Schedule.HOURLY

@@ -127,3 +127,33 @@ def test_the_database_backend_passes_the_checks(settings):
 
 def test_tasks_run_in_the_current_process_with_call():
     assert tag_asset.call(ContentType.objects.get_for_model(TaggingState).pk, 0) == TaggingState.Status.SKIPPED
+
+
+def test_a_cycle_killed_mid_run_is_scheduled_again(django_tasks_queue):
+    """A worker killed during the cycle leaves it RUNNING and never schedules the next one."""
+    first = schedule_periodic_cycle()
+    DBTaskResult.objects.filter(pk=first.result_id).update(status="RUNNING")
+    assert schedule_periodic_cycle().result_id == first.result_id, "a cycle running today is left alone"
+    ScheduledRun.objects.filter(pk=first.pk).update(run_after=timezone.now() - timedelta(days=2))
+    again = schedule_periodic_cycle()
+    assert again.result_id != first.result_id
+
+
+def test_of_two_chains_of_cycles_one_ends(django_tasks_queue):
+    """Two migrations at once may each start a chain; a cycle that finds another run waiting adds none."""
+    schedule_periodic_cycle()
+    run_scheduled_cycle.call()  # schedules tomorrow's run
+    waiting = DBTaskResult.objects.filter(status="READY").count()
+    run_scheduled_cycle.call()  # the other chain's run, the same day
+    assert DBTaskResult.objects.filter(status="READY").count() == waiting
+
+
+def test_options_the_backend_cannot_honour_are_an_error(settings):
+    settings.WAGTAIL_SMARTTAGS = {
+        "TASK_QUEUE": {"BACKEND": "django_tasks", "OPTIONS": {"backend": "database", "queue_name": "smarttags"}}
+    }
+    [error] = [m for m in check_settings() if m.id == "wagtail_smarttags.E014"]
+    assert "do not suit the TASKS backend 'database'" in error.msg
+    settings.TASKS = {**settings.TASKS, "database": {**settings.TASKS["database"], "QUEUES": ["smarttags"]}}
+    assert [m for m in check_settings() if m.id == "wagtail_smarttags.E014"] == []
+    assert get_task_queue().worker_command() == "python manage.py db_worker --backend database --queue-name smarttags"

@@ -81,9 +81,9 @@ def schedule_periodic_cycle(*, rearm=False):
     """
     if not get_setting("SCHEDULE_CYCLES"):
         return None
-    from ..tasks import run_scheduled_cycle
-
     try:
+        from ..tasks import run_scheduled_cycle
+
         return get_task_queue().schedule_daily(run_scheduled_cycle, rearm=rearm)
     except Exception:
         logger.exception("Could not schedule the periodic tagging cycle; run manage.py smarttags_tag instead.")

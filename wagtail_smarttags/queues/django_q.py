@@ -39,10 +39,14 @@ class DjangoQQueue(TaskQueue):
             return None
         from django_q.models import Schedule
 
-        schedule, _ = Schedule.objects.update_or_create(
-            name=SCHEDULE_NAME,
-            defaults={"func": RUN_TASK, "args": repr(task.module_path), "schedule_type": Schedule.DAILY},
+        wanted = {"func": RUN_TASK, "args": repr(task.module_path)}
+        schedule, created = Schedule.objects.get_or_create(
+            name=SCHEDULE_NAME, defaults={**wanted, "schedule_type": Schedule.DAILY}
         )
+        if not created and (schedule.func, schedule.args) != (wanted["func"], wanted["args"]):
+            # An earlier release's function; the site's own timing (an hourly or cron schedule) stays.
+            Schedule.objects.filter(pk=schedule.pk).update(**wanted)
+            schedule.refresh_from_db()
         return schedule
 
     @classmethod
@@ -60,6 +64,8 @@ class DjangoQQueue(TaskQueue):
                 )
             ]
         cluster = getattr(settings, "Q_CLUSTER", {}) or {}
+        if not isinstance(cluster, dict):
+            return [QueueProblem("Q_CLUSTER must be a dict.", level="error")]
         problems = []
         if cluster.get("sync"):
             problems.append(

@@ -38,7 +38,8 @@ class DjangoTasksQueue(TaskQueue):
         backend = self.backend()
         if type(backend).__module__.startswith("django_tasks_db"):
             alias = "" if backend.alias == api.DEFAULT_TASK_BACKEND_ALIAS else f" --backend {backend.alias}"
-            return f"python manage.py db_worker{alias}"
+            queue = f" --queue-name {self.options['queue_name']}" if "queue_name" in self.options else ""
+            return f"python manage.py db_worker{alias}{queue}"
         return ""
 
     def enqueue(self, task, args):
@@ -53,6 +54,10 @@ class DjangoTasksQueue(TaskQueue):
             return None
         now = timezone.now()
         scheduled = ScheduledRun.objects.filter(task_path=task.module_path).first()
+        if rearm and scheduled is not None and scheduled.run_after > now:
+            # Another run already waits (two chains were started, e.g. by migrations at once): let this
+            # chain end, so that they become one again.
+            return scheduled
         if not rearm and scheduled is not None and self._still_waiting(backend, scheduled, now):
             return scheduled
         run_after = now + CYCLE_INTERVAL if rearm else now
@@ -74,7 +79,10 @@ class DjangoTasksQueue(TaskQueue):
             status = backend.get_result(scheduled.result_id).status
         except api.TaskResultDoesNotExist:
             return False
-        return status in (api.TaskResultStatus.READY, api.TaskResultStatus.RUNNING)
+        if status == api.TaskResultStatus.RUNNING:
+            # A worker killed mid-cycle leaves its run RUNNING for ever, and never scheduled the next one.
+            return scheduled.run_after > now - CYCLE_INTERVAL
+        return status == api.TaskResultStatus.READY
 
     @classmethod
     def check(cls, options):
@@ -90,8 +98,15 @@ class DjangoTasksQueue(TaskQueue):
         alias = options.get("backend", api.DEFAULT_TASK_BACKEND_ALIAS)
         try:
             backend = api.task_backends[alias]
-        except api.InvalidTaskBackend as error:
+        except Exception as error:  # an unknown alias, or a TASKS entry that cannot be built
             return [QueueProblem(f"TASK_QUEUE names the TASKS backend {alias!r}: {error}", level="error")]
+        try:
+            from ..tasks import tag_asset
+
+            cls({**options, "backend": alias})._task(tag_asset)
+        except Exception as error:  # e.g. a queue_name the backend does not serve, a priority it cannot honour
+            return [QueueProblem(f"The TASK_QUEUE options do not suit the TASKS backend {alias!r}: {error}",
+                                 level="error")]  # fmt: skip
         immediate, dummy = _in_process_backend_classes()
         configure = (
             'Configure a backend with a worker in TASKS, e.g. {"default": {"BACKEND": '

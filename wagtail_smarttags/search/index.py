@@ -47,4 +47,5 @@ def reindex_on_commit(model, object_ids):
             for asset in model._default_manager.filter(pk__in=object_ids[start : start + 500]):
                 index.insert_or_update_object(asset)
 
-    transaction.on_commit(reindex)
+    # robust: a search service that is down must not fail the tagging whose rows are already committed.
+    transaction.on_commit(reindex, robust=True)
