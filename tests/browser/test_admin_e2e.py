@@ -88,6 +88,13 @@ def log_in(page, site, username=USERNAME):
     page.wait_for_url(f"{site.url}/admin/")
 
 
+def message_after(page, text):
+    """The admin's messages once one says ``text``: the page a form posts from has an empty message area
+    too, which reading at once after the click may catch before the next page arrives."""
+    page.locator(".messages", has_text=text).wait_for()
+    return page.inner_text(".messages")
+
+
 def upload_through_form(page, url, title, path):
     """Wagtail's (or wagtailmedia's) own add form: a title and a file, then Upload."""
     page.goto(url)
@@ -516,7 +523,7 @@ def test_editor_uploads_a_video_and_promotes_one_of_its_generic_tags(example_sit
     # 3. Promote it: it becomes one of the video's ordinary tags and moves to the decided list.
     row.get_by_label("Promote to tag").check()
     page.get_by_role("button", name="Save decisions").click()
-    assert "1 promoted" in page.inner_text(".messages")
+    assert "1 promoted" in message_after(page, "1 promoted")
     decided = page.locator("table.listing", has=page.locator("td", has_text="T-shirt"))
     assert "Promoted" in decided.text_content()
     page.get_by_role("link", name="Back to edit").click()
@@ -540,7 +547,7 @@ def test_an_editor_promotes_a_smart_tag_and_lets_the_model_learn_from_it(example
     tag = row.locator("td").first.inner_text().strip()
     row.get_by_label("Promote to tag").check()
     page.get_by_role("button", name="Save decisions").click()
-    assert "1 promoted" in page.inner_text(".messages")
+    assert "1 promoted" in message_after(page, "1 promoted")
 
     page.goto(f"{site.url}/admin/smart-tags/models/")
     page.get_by_role("link", name="Garments").click()
@@ -594,7 +601,7 @@ def test_an_editor_removes_a_smart_tag_from_a_selection_by_picking_it(example_si
     screenshot(page, "03-bulk-remove", prefix="moderation", full_page=True)
     page.locator("input[type=radio][name=tag][value=shoes]").check()
     page.get_by_role("button", name="Yes, remove").click()
-    assert "removed from 2 items" in page.inner_text(".messages")
+    assert "removed from 2 items" in message_after(page, "removed from 2 items")
     assert "ordering=-title" in page.url and page.locator("#order_images_by").input_value() == "-title"
 
 
@@ -625,7 +632,7 @@ def test_a_decision_on_a_smart_tag_withdrawn_meanwhile_is_refused_with_a_message
 
     site.manage("shell", "-c", DELETE_TAG_MODELS)
     page.get_by_role("button", name="Save decisions").click()
-    messages = page.inner_text(".messages")
+    messages = message_after(page, "was withdrawn")
     assert f"The smart tag “{tag}” was withdrawn after this page was opened" in messages, messages
     assert "Trained tag model" not in page.inner_text("main")
     page.wait_for_timeout(800)  # Wagtail's messages slide in

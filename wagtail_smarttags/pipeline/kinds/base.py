@@ -107,7 +107,15 @@ class AssetKind:
         return None
 
     def permission_policy(self):
-        """Wagtail's permission policy for this kind's model (``wagtail.images.permissions``, ...)."""
+        """Wagtail's permission policy for this kind's model."""
+        try:
+            from wagtail.permissions import policy_registry  # Wagtail 8
+        except ImportError:
+            return self.legacy_permission_policy()
+        return policy_registry.get_by_type(self.get_model())
+
+    def legacy_permission_policy(self):
+        """The policy on Wagtail 7.4, which has no registry: its ``permissions`` module's."""
         raise NotImplementedError
 
     def choosable_by(self, user):

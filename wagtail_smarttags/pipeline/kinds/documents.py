@@ -27,7 +27,7 @@ class DocumentKind(AssetKind):
 
         return get_document_model()
 
-    def permission_policy(self):
+    def legacy_permission_policy(self):
         from wagtail.documents.permissions import permission_policy
 
         return permission_policy

@@ -18,7 +18,7 @@ class ImageKind(AssetKind):
 
         return get_image_model()
 
-    def permission_policy(self):
+    def legacy_permission_policy(self):
         from wagtail.images.permissions import permission_policy
 
         return permission_policy

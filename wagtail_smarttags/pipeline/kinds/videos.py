@@ -26,7 +26,7 @@ class VideoKind(AssetKind):
 
         return get_media_model()
 
-    def permission_policy(self):
+    def legacy_permission_policy(self):
         from wagtailmedia.permissions import permission_policy
 
         return permission_policy
