@@ -149,6 +149,23 @@ for missing_app in filter(None, os.environ.get("SMARTTAGS_TEST_WITHOUT", "").spl
 if os.environ.get("SMARTTAGS_TEST_WITHOUT_MEDIA"):
     # The app without its optional wagtailmedia dependency (tests/test_without_wagtailmedia.py).
     INSTALLED_APPS.remove("wagtailmedia")
+# Wagtail 8's API v3 preview, where it exists (tests/api/test_v3.py).
+try:
+    import wagtail.api.v3  # noqa: F401
+
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("wagtail.api.v2"), "wagtail.api.v3")
+except ImportError:
+    pass
+# django-modelsearch's own backend test suite runs through the wrapper (tests/search/test_modelsearch_conformance.py).
+try:
+    import modelsearch.test.testapp  # noqa: F401
+
+    INSTALLED_APPS.append("modelsearch.test.testapp")
+    FIXTURE_DIRS = [str(BASE_DIR / "fixtures" / "modelsearch")]
+    # Its migrations depend on the "modelsearch" app's; a Wagtail site has "wagtailsearch" instead.
+    MIGRATION_MODULES = {"searchtests": None}
+except ImportError:  # Wagtail before django-modelsearch
+    pass
 # Metadata terms match with AND through the wrapped backend, smart tags with OR (docs/moderation-and-search.md).
 WAGTAILSEARCH_BACKENDS = {
     "default": {"BACKEND": "wagtail_smarttags.search.backend", "WRAPPED_BACKEND": "wagtail.search.backends.database"}

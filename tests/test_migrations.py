@@ -34,11 +34,11 @@ def test_tags_only_the_app_used_become_labels_with_their_smart_tags_and_decision
 
     from .factories import create_image, solid_image_bytes
 
+    image = create_image(solid_image_bytes(), title="Poster", name="poster.png")  # with today's models
     executor = MigrationExecutor(connection)
     executor.migrate([(APP, "0007_smart_tag_labels")])
     old = executor.loader.project_state([(APP, "0007_smart_tag_labels")]).apps
     Tag, SmartTag = old.get_model("taggit", "Tag"), old.get_model(APP, "SmartTag")
-    image = create_image(solid_image_bytes(), title="Poster", name="poster.png")
     content_type = ContentType.objects.get_for_model(get_image_model()).pk
     made_by_the_app = Tag.objects.create(name="African rock python", slug="african-rock-python")
     a_keyword = Tag.objects.create(name="report looks", slug="report-looks")
@@ -66,3 +66,9 @@ def test_tags_only_the_app_used_become_labels_with_their_smart_tags_and_decision
     )
     assert (moved["text"].label.name, moved["text"].confidence) == ("report looks", 0.5)
     assert moved["editors"].tag.name == "poster" and moved["editors"].label is None
+    # 0011 indexed the words of the names that were there, so that search finds them as before.
+    from wagtail_smarttags.search.words import names_matching_terms
+
+    tags, labels = names_matching_terms(["python", "poster", "looks"])
+    assert tags == {moved["editors"].tag_id: {1}}
+    assert labels == {moved["generic"].label_id: {0}, moved["text"].label_id: {2}}

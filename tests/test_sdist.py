@@ -31,6 +31,7 @@ def unpacked(tmp_path_factory):
 def test_the_sdist_has_the_licence_changelog_translations_and_tests(unpacked):
     for name in ("LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml", "tests/conftest.py",
                  "tests/testapp/migrations/0001_initial.py", "example_project/manage.py",
+                 "tests/fixtures/modelsearch/search.json",
                  "wagtail_smarttags/locale/fr/LC_MESSAGES/django.mo",
                  "wagtail_smarttags/templates/wagtail_smarttags/tags/smart_tags.html"):  # fmt: skip
         assert (unpacked / name).is_file(), name

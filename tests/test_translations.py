@@ -89,3 +89,33 @@ def test_an_editor_reads_the_tag_models_screens_in_french(admin_client):
     with translation.override("fr"):
         html = admin_client.get(reverse("tagmodel:index"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Modèles de mots-clés" in html or "modèle de mots-clés" in html.lower()
+
+
+@pytest.mark.django_db
+@override_settings(LANGUAGE_CODE="fr")
+def test_an_error_the_worker_recorded_reads_in_the_editors_language(
+    admin_client, settings, django_capture_on_commit_callbacks
+):
+    """The worker records why a file failed in English with its message id; each editor reads it in their language."""
+    from django.utils.html import escape
+
+    from wagtail_smarttags.models import TaggingState
+    from wagtail_smarttags.wagtail_hooks import moderation_url
+
+    from .datasets import clothing_images
+    from .factories import create_image
+    from .helpers import state_of, uploaded
+
+    settings.WAGTAIL_SMARTTAGS = {**settings.WAGTAIL_SMARTTAGS, "MAX_FILE_SIZE": 1000}
+    photo = clothing_images("validation", ["hat"], per_class=1)["hat"][0]
+    image = uploaded(django_capture_on_commit_callbacks, create_image, photo)
+    state = state_of(image)
+    assert state.status == TaggingState.Status.FAILED
+    assert "more than the 1,000 bytes allowed" in state.error
+    assert state.error_record["message"] == "The file is %(size)s bytes, more than the %(limit)s bytes allowed."
+    with translation.override("fr"):
+        french = state.error_message
+        html = admin_client.get(moderation_url("image", image.pk), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert french != state.error and "octets" in french
+    assert "1\u202f000" in french or "1\xa0000" in french, french  # French groups thousands with a space
+    assert escape(french) in html

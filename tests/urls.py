@@ -17,5 +17,9 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),
-    path("", include(wagtail_urls)),
 ]
+if apps.is_installed("wagtail.api.v3"):  # Wagtail 8's API v3 preview
+    from wagtail.api.v3.urls import api as api_v3
+
+    urlpatterns.append(path("api/v3/", api_v3.urls))
+urlpatterns.append(path("", include(wagtail_urls)))

@@ -6,7 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 from wagtail.images import get_image_model_string
 
+from .i18n import render_message
 from .ml.arrays import decode_array, decode_arrays, encode_array, encode_arrays
+from .ml.errors import format_record
 
 
 class TagModel(models.Model):
@@ -186,6 +188,31 @@ class SmartTagLabel(models.Model):
         return self.name
 
 
+class SearchWord(models.Model):
+    """A word of a taggit tag's or a smart-tag label's name, in lower case.
+
+    How a search term finds the tags and labels it matches by an index look-up rather than a scan of
+    their names. Kept exact by ``search.words``: a tag or label saved re-indexes its words in the same
+    transaction, and a deleted one takes them along.
+    """
+
+    word = models.CharField(max_length=100, db_index=True)
+    tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    label = models.ForeignKey(SmartTagLabel, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tag__isnull=False, label__isnull=True)
+                | models.Q(tag__isnull=True, label__isnull=False),
+                name="smarttags_word_of_tag_or_label",
+            ),
+        ]
+
+    def __str__(self):
+        return self.word
+
+
 class SmartTagQuerySet(AssetQuerySet):
     def shown(self):
         """The smart tags a site shows: applied or promoted (not removed), most confident first."""
@@ -352,7 +379,10 @@ class TaggingState(AssetReference):
         SKIPPED = "skipped", _("Skipped")
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    #: Why the asset failed, was skipped or waits, in English (logs, the API); ``error_record`` keeps the
+    #: same message untranslated with its parameters, so that each editor reads it in their language.
     error = models.TextField(blank=True)
+    error_record = models.JSONField(default=dict, blank=True)
     # What identified the file when the asset was last queued or tagged; a change means re-tag.
     file_name = models.CharField(max_length=255, blank=True)
     file_hash = models.CharField(max_length=64, blank=True)
@@ -374,11 +404,25 @@ class TaggingState(AssetReference):
     def __str__(self):
         return f"{self.content_type.model} {self.object_id}: {self.status}"
 
-    def mark(self, status, error=""):
-        self.status = status
-        self.error = error
+    def mark(self, status, record=None):
+        """Set ``status`` and its message, a record from ``ml.errors.message_record`` (none when done)."""
+        for name, value in self.outcome(status, record).items():
+            setattr(self, name, value)
         if status in (self.Status.DONE, self.Status.FAILED, self.Status.SKIPPED):
             self.tagged_at = timezone.now()
+
+    @staticmethod
+    def outcome(status, record=None):
+        """The fields that record ``status`` with the message ``record``, for ``update()`` and the like."""
+        record = record or {}
+        return {"status": status, "error": format_record(record) if record else "", "error_record": record}
+
+    @property
+    def error_message(self):
+        """The message in the active language: what editors read."""
+        if not self.error_record:
+            return self.error
+        return render_message(self.error_record)
 
 
 class ScheduledRun(models.Model):

@@ -1,7 +1,7 @@
 from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
 
 from .conf import get_setting
-from .models import SmartTag, TaggingState, TagModel
+from .models import SmartTag, SmartTagLabel, TaggingState, TagModel
 from .pipeline.kinds import content_type_for, file_identity, get_asset_models
 from .queues import enqueue_on_commit
 
@@ -36,8 +36,7 @@ def mark_pending(content_type, object_id, file_name="", file_hash=""):
         content_type=content_type,
         object_id=object_id,
         defaults={
-            "status": TaggingState.Status.PENDING,
-            "error": "",
+            **TaggingState.outcome(TaggingState.Status.PENDING),
             "file_name": file_name,
             "file_hash": file_hash,
             "queued_at": timezone.now(),
@@ -71,12 +70,21 @@ def adopt_labels_named_like(sender, instance, raw=False, **kwargs):
         adopt_labels(instance)
 
 
+def index_name_words(sender, instance, **kwargs):
+    """A taggit tag or a label was saved: search finds it by the words of its name (fixtures too)."""
+    from .search.words import index_words
+
+    index_words(instance)
+
+
 def register_signal_handlers():
     from django.apps import apps
     from taggit.models import Tag
 
     pre_delete.connect(forget_tags_of_deleted_tag_model, sender=TagModel, dispatch_uid="smarttags_tag_model_deleted")
     post_save.connect(adopt_labels_named_like, sender=Tag, dispatch_uid="smarttags_tag_saved")
+    post_save.connect(index_name_words, sender=Tag, dispatch_uid="smarttags_tag_words")
+    post_save.connect(index_name_words, sender=SmartTagLabel, dispatch_uid="smarttags_label_words")
     post_migrate.connect(
         schedule_periodic_cycle, sender=apps.get_app_config("wagtail_smarttags"), dispatch_uid="smarttags_schedule"
     )

@@ -108,7 +108,7 @@ class SmartTagsListingMixin:
         assets = list(object_list)
         states = TaggingState.objects.filter(
             content_type=content_type_for(self.kind.get_model()), object_id__in=[asset.pk for asset in assets]
-        ).only("object_id", "status", "error", "tagged_at", "queued_at")
+        ).only("object_id", "status", "error", "error_record", "tagged_at", "queued_at")
         by_id = {state.object_id: state for state in states}
         for asset in assets:
             asset.smarttags_tagging = by_id.get(asset.pk)

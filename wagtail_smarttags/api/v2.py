@@ -14,6 +14,8 @@ applied and promoted smart tags only, most confident first. A custom serializer 
 :class:`SmartTagsField` itself.
 """
 
+from typing import Any
+
 from rest_framework.fields import Field
 
 from ..models import get_smart_tags
@@ -29,7 +31,7 @@ class SmartTagsField(Field):
     def get_attribute(self, instance):
         return instance
 
-    def to_representation(self, asset):
+    def to_representation(self, asset) -> list[dict[str, Any]]:
         return [
             {
                 "name": smart_tag.name,

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 
+from ..ml.errors import gettext_noop, message_record
 from .jobs import JOBS
 from .protocol import ChannelClosed, read_frame, write_frame
 
@@ -77,19 +78,20 @@ def _run(job, arguments, max_memory, max_seconds):
     """``(status, payload)`` for one job; the status names how the worker should take it."""
     from ..ml.errors import MissingDependencyError, NotTaggableError, UnreadableAssetError
 
+    # Errors cross the pipe as records (plain data), so that the admin can still translate them.
     try:
         with _limits(max_memory, max_seconds):
             return "ok", job.function(**arguments)
     except MemoryError:
         return "memory", None
     except NotTaggableError as error:
-        return "not_taggable", str(error)
+        return "not_taggable", error.record
     except MissingDependencyError as error:
-        return "missing", str(error)
+        return "missing", error.record
     except UnreadableAssetError as error:
-        return "unreadable", str(error)
+        return "unreadable", error.record
     except RecursionError:
-        return "unreadable", "The file is nested too deeply to read."
+        return "unreadable", message_record(gettext_noop("The file is nested too deeply to read."))
     except Exception as error:  # hostile input reaches code paths nobody tested
         return "failed", f"{type(error).__name__}: {error}"
 
@@ -114,7 +116,8 @@ def serve(requests, replies):
                     job.warm_up(**arguments)
             except ImportError as error:
                 write_frame(replies, ("ready",))
-                write_frame(replies, ("missing", f"The reader cannot import {error.name}: {error}", True))
+                message = gettext_noop("The reader cannot import %(module)s: %(error)s")
+                write_frame(replies, ("missing", message_record(message, module=error.name, error=error), True))
                 return
             warmed.add(job.name)
             # What a job's libraries take is the child's own size; growth beyond it is the files'.

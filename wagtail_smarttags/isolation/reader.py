@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from ..ml.errors import NotTaggableError, SmartTagsError, UnreadableAssetError
+from ..ml.errors import NotTaggableError, SmartTagsError, UnreadableAssetError, gettext_noop, message_record
 from .protocol import ChannelClosed, ReplyTimeout, ReplyTooLarge, read_reply, write_frame
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,8 @@ class IsolatedReader:
                 raise self._death(limits) from None
             except (ReplyTooLarge, pickle.UnpicklingError, EOFError, ValueError) as error:
                 self._stop()
-                raise UnreadableAssetError(f"Reading the file gave a reply the worker refused ({error}).") from None
+                message = gettext_noop("Reading the file gave a reply the worker refused (%(error)s).")
+                raise UnreadableAssetError(message, error=error) from None
             status, payload, retiring = reply
             if retiring:
                 self._stop()
@@ -100,19 +101,19 @@ class IsolatedReader:
                 return process
             except (BrokenPipeError, OSError, ValueError):
                 self._stop()  # it retired or died since the last job: start another once
-        raise ReaderUnavailableError("The reader process could not be started; see the worker's log.")
+        raise ReaderUnavailableError(gettext_noop("The reader process could not be started; see the worker's log."))
 
     def _wait_ready(self, process):
         try:
             reply = read_reply(process.stdout.fileno(), time.monotonic() + STARTUP_SECONDS, 1024)
         except (ReplyTimeout, ChannelClosed):
             code = self._stop()
-            raise ReaderUnavailableError(
-                f"The reader process did not start (exit status {code}); see the worker's log."
-            ) from None
+            message = gettext_noop("The reader process did not start (exit status %(code)s); see the worker's log.")
+            raise ReaderUnavailableError(message, code=code) from None
         if reply != ("ready",):
             self._stop()
-            raise ReaderUnavailableError(f"The reader process answered {reply!r} instead of starting a job.")
+            message = gettext_noop("The reader process answered %(reply)s instead of starting a job.")
+            raise ReaderUnavailableError(message, reply=repr(reply))
 
     def _start(self):
         environment = dict(os.environ)
@@ -157,14 +158,14 @@ class IsolatedReader:
         if code == -signal.SIGXCPU:
             return ReaderLimitError(_too_long(limits))
         if code == -signal.SIGKILL:
-            return ReaderLimitError(
+            message = gettext_noop(
                 "The reader was killed by the system while reading the file, probably for lack of memory."
             )
+            return ReaderLimitError(message)
         cause = f"signal {signal.Signals(-code).name}" if code and code < 0 else f"exit status {code}"
         logger.warning("The reader process died reading a file (%s)", cause)
-        return UnreadableAssetError(
-            f"The file crashed the reader ({cause}); it may need more than {limits.describe_memory()} to read."
-        )
+        message = gettext_noop("The file crashed the reader (%(cause)s); it may need more than %(memory)s to read.")
+        return UnreadableAssetError(message, cause=cause, memory=limits.describe_memory())
 
 
 def _widen(stream):
@@ -175,21 +176,23 @@ def _widen(stream):
 
 
 def _too_long(limits):
-    return f"The file took longer than {limits.max_seconds:g} s to read; reading was stopped."
+    message = gettext_noop("The file took longer than %(seconds)s s to read; reading was stopped.")
+    return message_record(message, seconds=f"{limits.max_seconds:g}")
 
 
 def _result(status, payload, limits):
     if status == "ok":
         return payload
     if status == "memory":
-        raise ReaderLimitError(f"The file needs more than {limits.describe_memory()} to read; reading was stopped.")
+        message = gettext_noop("The file needs more than %(memory)s to read; reading was stopped.")
+        raise ReaderLimitError(message, memory=limits.describe_memory())
     if status == "not_taggable":
         raise NotTaggableError(payload)
     if status == "missing":
         raise ReaderUnavailableError(payload)
     if status == "unreadable":
         raise UnreadableAssetError(payload)
-    raise UnreadableAssetError(f"The file could not be read ({payload}).")
+    raise UnreadableAssetError(gettext_noop("The file could not be read (%(error)s)."), error=payload)
 
 
 _readers: dict = {}

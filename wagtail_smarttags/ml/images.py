@@ -17,7 +17,7 @@ import struct
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from .errors import UnreadableAssetError
+from .errors import UnreadableAssetError, gettext_noop
 
 logger = logging.getLogger(__name__)
 
@@ -115,22 +115,27 @@ def decode_image(source, *, target_size=512, max_pixels=DEFAULT_MAX_PIXELS):
     except UnreadableAssetError:
         raise
     except UnidentifiedImageError:
-        raise UnreadableAssetError("The file is not an image in a supported format.") from None
+        raise UnreadableAssetError(gettext_noop("The file is not an image in a supported format.")) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         # The warning arrives as an exception only where warnings are turned into errors.
         raise UnreadableAssetError(
-            f"The image is too large to decode safely; it may be a decompression bomb ({error})"
+            gettext_noop("The image is too large to decode safely; it may be a decompression bomb (%(error)s)"),
+            error=error,
         ) from None
     except MemoryError:
-        raise UnreadableAssetError("The image is too large to decode in the memory available.") from None
+        raise UnreadableAssetError(gettext_noop("The image is too large to decode in the memory available.")) from None
     except FileNotFoundError:
-        raise UnreadableAssetError("The image file is missing.") from None
+        raise UnreadableAssetError(gettext_noop("The image file is missing.")) from None
     except CORRUPT_DATA_ERRORS as error:
-        raise UnreadableAssetError(f"The image file is corrupt or truncated ({_describe(error)}).") from None
+        raise UnreadableAssetError(
+            gettext_noop("The image file is corrupt or truncated (%(error)s)."), error=_describe(error)
+        ) from None
     except Exception as error:
         # Hostile input reaches code paths nobody tested; one bad file must not crash a worker.
         logger.warning("Unexpected error decoding an image", exc_info=True)
-        raise UnreadableAssetError(f"The image could not be decoded ({_describe(error)}).") from None
+        raise UnreadableAssetError(
+            gettext_noop("The image could not be decoded (%(error)s)."), error=_describe(error)
+        ) from None
 
 
 def _decode(file, target_size, max_pixels):
@@ -180,23 +185,33 @@ def _decode(file, target_size, max_pixels):
 
 def _refuse_known_unsupported(head):
     if not head:
-        raise UnreadableAssetError("The file is empty.")
+        raise UnreadableAssetError(gettext_noop("The file is empty."))
     for signature, name in UNSUPPORTED_SIGNATURES:
         if head.startswith(signature):
-            raise UnreadableAssetError(f"{name} files are not supported; upload a JPEG, PNG or WebP image instead.")
+            raise UnreadableAssetError(
+                gettext_noop("%(format)s files are not supported; upload a JPEG, PNG or WebP image instead."),
+                format=name,
+            )
     if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
-        raise UnreadableAssetError("AVIF and HEIC images are not supported; upload a JPEG, PNG or WebP image instead.")
+        raise UnreadableAssetError(
+            gettext_noop("AVIF and HEIC images are not supported; upload a JPEG, PNG or WebP image instead.")
+        )
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and b"<svg" in head.lower():
-        raise UnreadableAssetError("SVG images are not supported; upload a JPEG, PNG or WebP image instead.")
+        raise UnreadableAssetError(
+            gettext_noop("SVG images are not supported; upload a JPEG, PNG or WebP image instead.")
+        )
 
 
 def _check_size(size, max_pixels):
     width, height = size
     if width <= 0 or height <= 0:
-        raise UnreadableAssetError("The image has no pixels.")
+        raise UnreadableAssetError(gettext_noop("The image has no pixels."))
     if max_pixels and width * height > max_pixels:
         raise UnreadableAssetError(
-            f"The image is {width}×{height} pixels, more than the {max_pixels:,} pixels allowed."
+            gettext_noop("The image is %(width)s×%(height)s pixels, more than the %(limit)s pixels allowed."),
+            width=str(width),
+            height=str(height),
+            limit=max_pixels,
         )
 
 
@@ -212,7 +227,10 @@ def _check_jpeg_scans(file):
         carry = chunk[-1:]
         if scans > MAX_JPEG_SCANS:
             raise UnreadableAssetError(
-                f"The JPEG has more than {MAX_JPEG_SCANS} progressive scans; it is damaged or built to stall decoders."
+                gettext_noop(
+                    "The JPEG has more than %(limit)s progressive scans; it is damaged or built to stall decoders."
+                ),
+                limit=str(MAX_JPEG_SCANS),
             )
 
 
@@ -229,8 +247,10 @@ def _check_png_chunks(file):
             return
         if chunks > MIN_PNG_CHUNKS_CHECKED and payload < chunks * MIN_PNG_MEAN_CHUNK_BYTES:
             raise UnreadableAssetError(
-                f"The PNG is split into more than {MIN_PNG_CHUNKS_CHECKED:,} tiny chunks; "
-                "it is damaged or built to stall decoders."
+                gettext_noop(
+                    "The PNG is split into more than %(limit)s tiny chunks; it is damaged or built to stall decoders."
+                ),
+                limit=MIN_PNG_CHUNKS_CHECKED,
             )
         file.seek(length + 4, os.SEEK_CUR)
 

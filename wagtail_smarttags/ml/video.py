@@ -11,7 +11,7 @@ a file with sound but no pictures is a :class:`NotTaggableError`.
 import time
 from dataclasses import dataclass, field
 
-from .errors import MissingDependencyError, NotTaggableError, UnreadableAssetError
+from .errors import MissingDependencyError, NotTaggableError, UnreadableAssetError, gettext_noop
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,9 @@ def sample_frames(source, limits=DEFAULT_VIDEO_LIMITS):
     try:
         container = _open(av, source)
     except (av.FFmpegError, UnicodeDecodeError, ValueError, OSError) as error:
-        raise UnreadableAssetError(f"The file is not a video that FFmpeg can read: {_reason(error)}") from None
+        raise UnreadableAssetError(
+            gettext_noop("The file is not a video that FFmpeg can read: %(error)s"), error=_reason(error)
+        ) from None
     try:
         stream = _video_stream(container)
         codec = _check_codec(stream, limits)
@@ -72,16 +74,22 @@ def sample_frames(source, limits=DEFAULT_VIDEO_LIMITS):
         else:
             frames = sampler.from_start(targets=None)
     except av.FFmpegError as error:
-        raise UnreadableAssetError(f"The video could not be decoded: {_reason(error)}") from None
+        raise UnreadableAssetError(
+            gettext_noop("The video could not be decoded: %(error)s"), error=_reason(error)
+        ) from None
     finally:
         container.close()
     if not frames:
         if sampler.out_of_time:
             raise UnreadableAssetError(
-                f"No frame could be decoded within the {limits.max_seconds:g} seconds allowed for a video."
+                gettext_noop("No frame could be decoded within the %(seconds)s seconds allowed for a video."),
+                seconds=f"{limits.max_seconds:g}",
             )
-        detail = f": {sampler.errors[-1]}" if sampler.errors else ""
-        raise UnreadableAssetError(f"The video has no frame that could be decoded{detail}.")
+        if sampler.errors:
+            raise UnreadableAssetError(
+                gettext_noop("The video has no frame that could be decoded: %(error)s."), error=sampler.errors[-1]
+            )
+        raise UnreadableAssetError(gettext_noop("The video has no frame that could be decoded."))
     frames.sort(key=lambda pair: pair[0])
     return VideoFrames(
         images=[image for _, image in frames],
@@ -99,8 +107,8 @@ def _video_stream(container):
     if streams:
         return streams[0]
     if container.streams.audio:
-        raise NotTaggableError("The file has sound but no pictures: audio-only media get no smart tags.")
-    raise UnreadableAssetError("The file has no video stream.")
+        raise NotTaggableError(gettext_noop("The file has sound but no pictures: audio-only media get no smart tags."))
+    raise UnreadableAssetError(gettext_noop("The file has no video stream."))
 
 
 def _is_attached_picture(stream):
@@ -118,12 +126,17 @@ def _check_codec(stream, limits):
         context = None
     name = getattr(context, "name", None) if context is not None else None
     if not name or name == "none":
-        tag = getattr(stream, "codec_tag", "") or "unknown"
-        raise UnreadableAssetError(f"The video codec ({tag}) is not supported.")
+        tag = getattr(stream, "codec_tag", "")
+        if tag:
+            raise UnreadableAssetError(gettext_noop("The video codec (%(codec)s) is not supported."), codec=tag)
+        raise UnreadableAssetError(gettext_noop("The video codec (unknown) is not supported."))
     width, height = context.width or 0, context.height or 0
     if width * height > limits.max_pixels:
         raise UnreadableAssetError(
-            f"The video is {width}×{height} pixels, more than the {limits.max_pixels:,} pixels allowed."
+            gettext_noop("The video is %(width)s×%(height)s pixels, more than the %(limit)s pixels allowed."),
+            width=str(width),
+            height=str(height),
+            limit=limits.max_pixels,
         )
     # Several decoding threads would compete with the backbone's own threads for the worker's cores.
     context.thread_count = 1
@@ -256,5 +269,5 @@ def import_av():
     try:
         import av
     except ImportError:
-        raise MissingDependencyError("av", extra="video", purpose="video frames") from None
+        raise MissingDependencyError("av", extra="video", purpose=gettext_noop("video frames")) from None
     return av

@@ -72,7 +72,11 @@ def run_cycle(kinds=None, *, older_than=None, everything=False, include_failed=F
 
 
 def run_scheduled_cycle():
-    """The periodic cycle: everything due, re-tagging unaltered assets older than ``SCHEDULED_RETAG_AFTER``."""
+    """The periodic cycle: everything due, re-tagging unaltered assets older than ``SCHEDULED_RETAG_AFTER``;
+    and the words of tags imported in bulk (which sends no signal) become searchable."""
+    from ..search.words import index_unindexed_words
+
+    index_unindexed_words()
     return run_cycle(older_than=get_setting("SCHEDULED_RETAG_AFTER"))
 
 

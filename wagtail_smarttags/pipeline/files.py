@@ -6,8 +6,7 @@ import hashlib
 import os
 import tempfile
 
-from django.utils.formats import number_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from ..conf import get_setting
 from ..ml.errors import UnreadableAssetError
@@ -18,23 +17,19 @@ CHUNK_BYTES = 1024 * 1024
 def checked_size(file_field, limit, too_big=None):
     """The stored file's size; refuses a missing or empty file, or one over ``limit`` bytes.
 
-    ``too_big`` is the message for a file over the limit, with ``%(size)s`` and ``%(limit)s`` (in bytes).
+    ``too_big`` is the message for a file over the limit (marked with ``gettext_noop``), with ``%(size)s``
+    and ``%(limit)s`` (in bytes).
     """
     try:
         size = file_field.size
     except (OSError, ValueError):
-        raise UnreadableAssetError(gettext("The file is missing from storage.")) from None
+        raise UnreadableAssetError(gettext_noop("The file is missing from storage.")) from None
     if size == 0:
-        raise UnreadableAssetError(gettext("The file is empty."))
+        raise UnreadableAssetError(gettext_noop("The file is empty."))
     if size > limit:
-        message = too_big or gettext("The file is %(size)s bytes, more than the %(limit)s bytes allowed.")
-        raise UnreadableAssetError(message % {"size": bytes_count(size), "limit": bytes_count(limit)})
+        message = too_big or gettext_noop("The file is %(size)s bytes, more than the %(limit)s bytes allowed.")
+        raise UnreadableAssetError(message, size=size, limit=limit)
     return size
-
-
-def bytes_count(count):
-    """A number of bytes with the editor's language's thousands separator: "1,000" in English."""
-    return number_format(count, force_grouping=True)
 
 
 def stream_hash(file_field, limit=None):
@@ -45,7 +40,7 @@ def stream_hash(file_field, limit=None):
         read += len(chunk)
         digest.update(chunk)
     if not read:
-        raise UnreadableAssetError(gettext("The file is empty."))
+        raise UnreadableAssetError(gettext_noop("The file is empty."))
     return digest.hexdigest()
 
 
@@ -78,12 +73,12 @@ def read_chunks(file_field, limit):
             while chunk := file_field.read(CHUNK_BYTES):
                 read += len(chunk)
                 if read > limit:
-                    message = gettext("The file is more than the %(limit)s bytes allowed.")
-                    raise UnreadableAssetError(message % {"limit": bytes_count(limit)})
+                    message = gettext_noop("The file is more than the %(limit)s bytes allowed.")
+                    raise UnreadableAssetError(message, limit=limit)
                 yield chunk
         finally:
             file_field.close()
     except (OSError, ValueError) as error:
         # Translators: %(error)s is the storage's own error message (in English).
-        message = gettext("The file could not be read from storage: %(error)s")
-        raise UnreadableAssetError(message % {"error": error}) from None
+        message = gettext_noop("The file could not be read from storage: %(error)s")
+        raise UnreadableAssetError(message, error=error) from None

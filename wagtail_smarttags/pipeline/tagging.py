@@ -23,11 +23,18 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from ..conf import get_setting
 from ..isolation import ReaderUnavailableError
-from ..ml.errors import BackboneLoadError, MissingDependencyError, NotTaggableError, SmartTagsError
+from ..ml.errors import (
+    BackboneLoadError,
+    MissingDependencyError,
+    NotTaggableError,
+    SmartTagsError,
+    format_record,
+    message_record,
+)
 from ..models import TaggingState, TagModel
 from .deciding import decide
 from .embedding_cache import LABELS_KEPT, cached_embeddings, cached_entries, store_embeddings, usable
@@ -52,6 +59,7 @@ class Item:
     asset: object
     status: str = ""
     error: str = ""
+    error_record: dict = field(default_factory=dict)
     file_hash: str = ""
     reading: object = None
     #: Visual kinds: the embedding (vector or frames matrix) and the backbone's labels per row.
@@ -66,8 +74,10 @@ class Item:
     def pk(self):
         return self.asset.pk
 
-    def fail(self, status, error):
-        self.status, self.error = status, error
+    def fail(self, status, record):
+        """Record the outcome ``status`` with the message ``record`` (see ``ml.errors.message_record``)."""
+        self.status, self.error_record = status, record
+        self.error = format_record(record)
 
 
 @dataclass
@@ -301,7 +311,7 @@ def _read(kind, asset):
     item = Item(asset)
     reason = kind.skip_reason(asset)
     if reason:
-        item.fail(Status.SKIPPED, reason)
+        item.fail(Status.SKIPPED, message_record(reason))
         return item
     try:
         item.reading = kind.read(asset)
@@ -343,7 +353,7 @@ def _finish(batch, backbone, outcome, progress):
     except (BackboneLoadError, MissingDependencyError) as error:
         logger.error("Tagging is paused: %s", error)
         for item in batch.live:
-            item.fail(Status.PENDING, paused_message(error))
+            item.fail(Status.PENDING, paused_record(error))
     except Exception as error:
         if len(batch.items) > 1:
             # Something unexpected in this batch: isolate it by tagging each asset on its own.
@@ -479,14 +489,17 @@ def _record(batch, versions):
         state = states[item.pk]
         state.file_name = file_identity(item.asset)[0]
         state.file_hash = item.file_hash or state.file_hash
-        state.status, state.error = item.status, item.error
+        state.status, state.error, state.error_record = item.status, item.error, item.error_record
         state.claimed_at, state.updated_at = None, now
         if item.status != Status.PENDING:
             state.tagged_at = now
             state.model_versions = versions if versions is not None and item.status == Status.DONE else current
     TaggingState.objects.bulk_update(
         list(states.values()),
-        ["status", "error", "file_name", "file_hash", "model_versions", "tagged_at", "claimed_at", "updated_at"],
+        [
+            *["status", "error", "error_record", "file_name", "file_hash"],
+            *["model_versions", "tagged_at", "claimed_at", "updated_at"],
+        ],
     )
     # Counted in the database: two workers may be tagging the same asset at once.
     TaggingState.objects.filter(pk__in=[state.pk for state in states.values()]).update(attempts=F("attempts") + 1)
@@ -507,31 +520,31 @@ def _pause(kind, content_type, object_ids, error, outcome):
         TaggingState.objects.update_or_create(
             content_type=content_type,
             object_id=object_id,
-            defaults={"status": Status.PENDING, "error": paused_message(error), "claimed_at": None},
+            defaults={"claimed_at": None, **TaggingState.outcome(Status.PENDING, paused_record(error))},
         )
         outcome[Status.PENDING] += 1
     return dict(outcome)
 
 
-def paused_message(error):
+def paused_record(error):
     """What a pending asset says while tagging cannot run at all (no backbone, a dependency or the reader missing)."""
-    # Translators: %(error)s says what is missing, in English: it comes from the code that failed to load.
-    return gettext("Tagging is paused: %(error)s") % {"error": error}
+    # Translators: %(error)s says what is missing.
+    return message_record(gettext_noop("Tagging is paused: %(error)s"), error=error)
 
 
 def _failure(error, asset):
-    """``(status, message)`` recorded for an asset that could not be tagged."""
+    """``(status, message record)`` recorded for an asset that could not be tagged."""
     if isinstance(error, NotTaggableError):
-        return Status.SKIPPED, str(error)
+        return Status.SKIPPED, error.record
     if isinstance(error, BackboneLoadError | MissingDependencyError | ReaderUnavailableError):
-        return Status.PENDING, paused_message(error)
+        return Status.PENDING, paused_record(error)
     if isinstance(error, SmartTagsError):
-        return Status.FAILED, str(error)
+        return Status.FAILED, error.record
     # A worker must survive anything a file can do to a library; keep the traceback in the log.
     logger.error("Unexpected error while tagging %r", asset, exc_info=error)
     # Translators: %(error)s is the exception's type and message, as Python gives them (in English).
-    message = gettext("Unexpected error while tagging: %(error)s")
-    return Status.FAILED, message % {"error": f"{type(error).__name__}: {error}"}
+    message = gettext_noop("Unexpected error while tagging: %(error)s")
+    return Status.FAILED, message_record(message, error=f"{type(error).__name__}: {error}")
 
 
 # The queue of pending assets ---------------------------------------------------------------------
@@ -583,8 +596,8 @@ def _kind_of(content_type, object_id):
     if kind is None:
         state, _ = TaggingState.objects.get_or_create(content_type=content_type, object_id=object_id)
         # Translators: %(model)s is the name of the asset's model, as Django knows it (e.g. "customimage").
-        message = gettext("Smart tags are not available for %(model)s assets yet.")
-        state.mark(Status.SKIPPED, message % {"model": content_type.model})
+        message = gettext_noop("Smart tags are not available for %(model)s assets yet.")
+        state.mark(Status.SKIPPED, message_record(message, model=content_type.model))
         state.save()
     return kind
 

@@ -13,9 +13,13 @@ For image and document models a search returns, in this order:
 groups 2 and 3 by the number of terms matched, then by confidence. Removed smart tags never match.
 Every other model, and field-restricted or structured queries, go to the wrapped backend unchanged.
 Indexing is entirely the wrapped backend's.
+
+On the database backends the database counts, ranks and pages all three groups (``metadata``): a
+first page the metadata group fills costs what the wrapped backend's own page costs, plus one count.
+Search services (Elasticsearch, OpenSearch) answer in pages of their own, so their groups are ranked
+in memory, up to ``SMART_TAGS_MAX_RESULTS`` ids each.
 """
 
-import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,7 +28,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Case, Count, Exists, FloatField, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.query import ModelIterable
-from taggit.models import Tag
 from wagtail.search.backends import import_backend
 from wagtail.search.backends.base import (
     BaseSearchBackend,
@@ -34,45 +37,23 @@ from wagtail.search.backends.base import (
 )
 from wagtail.search.query import PlainText
 
-from ..models import SmartTag, SmartTagLabel
+from ..models import SmartTag
 from ..pipeline.kinds import kind_for_model
+from .metadata import METADATA_SCORE, metadata_group
+from .words import names_matching_terms, split_words
 
 DEFAULT_WRAPPED_BACKEND = "wagtail.search.backends.database"
-# Like Elasticsearch's max_result_window: how many ids of each group are ranked in memory.
+# Search services only, like their max_result_window: how many ids of each group are ranked in memory.
 DEFAULT_MAX_RESULTS = 10_000
 # How many distinct words of a query are searched, in metadata and in smart tags; the rest are left out.
 # Each word is one condition of the tag look-up: hundreds of them overflow SQLite's parser.
 DEFAULT_MAX_TERMS = 32
 MATCHING_STATES = (SmartTag.State.APPLIED, SmartTag.State.PROMOTED)
-# The score annotation requested from the wrapped backend; private so it never clashes with a caller's.
-METADATA_SCORE = "_smarttags_metadata_score"
-WORD = re.compile(r"\w+")
 
 
 def split_terms(query_string):
     """The distinct lower-case words of a query, in order."""
-    return list(dict.fromkeys(word.lower() for word in WORD.findall(query_string or "")))
-
-
-def tags_matching_terms(terms, prefix=False, model=Tag):
-    """``{tag id: {index of each term the tag matches}}`` (or of ``model``'s rows: ``SmartTagLabel``).
-
-    A term matches a tag when it is one of the words of the tag's name (``running`` matches
-    ``running shoes``), case-insensitively; with ``prefix`` (autocomplete) when it starts one.
-    """
-    # One flat OR: combining Q objects one by one nests them as deep as the query is long.
-    candidates = Q(*[Q(name__icontains=term) for term in terms], _connector=Q.OR)
-    matches = {}
-    for tag_id, name in model.objects.filter(candidates).values_list("pk", "name"):
-        words = {word.lower() for word in WORD.findall(name)}
-        matched = {
-            position
-            for position, term in enumerate(terms)
-            if term in words or (prefix and any(word.startswith(term) for word in words))
-        }
-        if matched:
-            matches[tag_id] = matched
-    return matches
+    return split_words(query_string)
 
 
 def supports_id_queries(results):
@@ -113,13 +94,18 @@ class SmartTagQueryCompiler(BaseSearchQueryCompiler):
         pass
 
     @cached_property
-    def term_tags(self):
-        return tags_matching_terms(self.terms, prefix=self.prefix)
+    def term_names(self):
+        """``({tag id: term positions}, {label id: term positions})``: the taggit tags and the app's own labels
+        (keywords, generic labels that are not taggit tags) the terms match, from the word index."""
+        return names_matching_terms(self.terms, prefix=self.prefix)
 
-    @cached_property
+    @property
+    def term_tags(self):
+        return self.term_names[0]
+
+    @property
     def term_labels(self):
-        """The app's own labels (keywords, generic labels that are not taggit tags) that match, as tags do."""
-        return tags_matching_terms(self.terms, prefix=self.prefix, model=SmartTagLabel)
+        return self.term_names[1]
 
     def matching(self, position=None):
         """``Q`` of the smart tags whose tag or label matches the terms (the term at ``position`` only)."""
@@ -140,8 +126,10 @@ class SmartTagQueryCompiler(BaseSearchQueryCompiler):
             state__in=MATCHING_STATES,
         )
 
-    def ranked_smart_matches(self, limit):
-        """``[(object id, terms matched, score)]``, best first: more terms, then higher confidence."""
+    def ranked_smart_matches(self, start, stop, metadata_pks=None):
+        """``[(object id, terms matched, score)]`` at positions ``start:stop`` of the smart-tag groups, best
+        first: more terms, then higher confidence. On the database backends the metadata group is left
+        out here, in the same query (see ``smart_only_rows``); elsewhere the caller removes it."""
         if self.matching() is None:
             return []
         terms_matched = Value(0)
@@ -152,12 +140,46 @@ class SmartTagQueryCompiler(BaseSearchQueryCompiler):
         # An editor's promotion is certainty: it ranks the asset as if the model were sure.
         confidence = Case(When(state=SmartTag.State.PROMOTED, then=Value(1.0)), default="confidence")
         return list(
-            self.smart_tag_rows()
+            self.smart_only_rows(metadata_pks)
             .values("object_id")
             .annotate(terms_matched=terms_matched, score=Sum(confidence, output_field=FloatField()))
             .order_by("-terms_matched", "-score", "-object_id")
-            .values_list("object_id", "terms_matched", "score")[:limit]
+            .values_list("object_id", "terms_matched", "score")[start:stop]
         )
+
+    @cached_property
+    def metadata(self):
+        """The metadata group as queries (``metadata.MetadataGroup``) on the database backends, whose
+        groups the database counts, ranks and pages; ``None`` for search services, ranked in memory."""
+        if not supports_id_queries(self.metadata_results):
+            return None
+        return metadata_group(self.metadata_results, self.queryset)
+
+    @property
+    def ranks_in_database(self):
+        return self.metadata is not None
+
+    def smart_only_rows(self, metadata_pks=None):
+        """Matching smart-tag rows of the assets that are not in the metadata group, on the database
+        backends: the group's ``metadata_pks`` when the caller knows them all, else its query."""
+        rows = self.smart_tag_rows()
+        if not self.ranks_in_database:
+            return rows
+        if metadata_pks is not None:
+            return rows.exclude(object_id__in=list(metadata_pks)) if metadata_pks else rows
+        return self.metadata.excluding(rows)
+
+    @cached_property
+    def metadata_total(self):
+        return self.metadata.count() if self.metadata is not None else self.metadata_results.count()
+
+    @property
+    def total(self):
+        if not self.ranks_in_database:
+            return self.ranking.total
+        if self.matching() is None:
+            return self.metadata_total
+        return self.metadata.total_with(self.smart_tag_rows())
 
     def metadata_ranking(self):
         """``([(pk, score)], total)`` of the wrapped backend's matches, without loading model instances."""
@@ -188,7 +210,7 @@ class SmartTagQueryCompiler(BaseSearchQueryCompiler):
     def ranking(self):
         metadata, metadata_total = self.metadata_ranking()
         in_metadata = {pk for pk, _ in metadata}
-        smart = self.ranked_smart_matches(limit=self.max_results + len(in_metadata))
+        smart = self.ranked_smart_matches(0, self.max_results + len(in_metadata))
         if metadata_total > len(metadata):
             in_metadata |= self.metadata_pks_among([pk for pk, *_ in smart if pk not in in_metadata])
         smart = [(pk, score) for pk, _, score in smart if pk not in in_metadata][: self.max_results]
@@ -196,6 +218,8 @@ class SmartTagQueryCompiler(BaseSearchQueryCompiler):
 
     def ranked_entries(self, start, stop):
         """``[(pk, score, instance or None)]`` for positions ``start:stop`` of the ranking."""
+        if self.ranks_in_database:
+            return self.database_entries(start, stop)
         ranking = self.ranking
         stop = ranking.total if stop is None else min(stop, ranking.total)
         entries = []
@@ -212,10 +236,34 @@ class SmartTagQueryCompiler(BaseSearchQueryCompiler):
             entries += [(pk, score, None) for pk, score in ranking.smart[smart_start : stop - ranking.metadata_total]]
         return entries
 
+    def database_entries(self, start, stop):
+        """A page of the three groups, each paged by the database: the metadata group by the wrapped
+        backend (its own relevance), the smart-tag groups by one ranked query.
+
+        A first page the metadata group fills costs what the wrapped backend's page costs; a page that
+        holds the group's end tells where it ends and, on the first page, every asset it holds, so that
+        neither the group's count nor its query is needed again.
+        """
+        entries, metadata_pks = [], None
+        known_total = self.__dict__.get("metadata_total")
+        if known_total is None or start < known_total:
+            entries = page = self.metadata.page(start, stop)
+            if stop is not None and len(page) == stop - start:
+                return entries
+            if page or start == 0:
+                self.__dict__["metadata_total"] = start + len(page)
+                if start == 0:
+                    metadata_pks = [pk for pk, _, _ in entries]
+        metadata_total = self.metadata_total
+        smart_start = max(start - metadata_total, 0)
+        smart_stop = None if stop is None else stop - metadata_total
+        matches = self.ranked_smart_matches(smart_start, smart_stop, metadata_pks)
+        return entries + [(pk, score, None) for pk, _, score in matches]
+
     def combined_queryset(self):
         """Every match, in the searched queryset's own order (when the caller did not ask for relevance)."""
-        if supports_id_queries(self.metadata_results):
-            in_metadata = Q(pk__in=self.metadata_results.get_queryset().order_by().values("pk"))
+        if self.metadata is not None:
+            in_metadata = self.metadata.contains()
         else:
             in_metadata = Q(pk__in=[item.pk for item in self.metadata_results[: self.max_results]])
         matches = in_metadata
@@ -282,7 +330,7 @@ class SmartTagSearchResults(BaseSearchResults):
         compiler = self.query_compiler
         if not compiler.order_by_relevance:
             return compiler.combined_queryset().count()
-        total = compiler.ranking.total
+        total = compiler.total
         return max((total if self.stop is None else min(self.stop, total)) - self.start, 0)
 
 
@@ -290,9 +338,9 @@ class SmartTagSearchBackend(BaseSearchBackend):
     """Delegates indexing and every non-asset search to ``WRAPPED_BACKEND``; adds smart tags to asset searches.
 
     Options: ``WRAPPED_BACKEND`` (dotted path, default the database backend), ``SMART_TAGS_MAX_RESULTS``
-    (how many ids of each group are ranked in memory, default 10,000), ``SMART_TAGS_MAX_TERMS`` (how many
-    distinct words of a query are searched, default 32); all others go to the wrapped
-    backend.
+    (with a search service, how many ids of each group are ranked in memory, default 10,000),
+    ``SMART_TAGS_MAX_TERMS`` (how many distinct words of a query are searched, default 32); all others
+    go to the wrapped backend.
     """
 
     results_class = SmartTagSearchResults

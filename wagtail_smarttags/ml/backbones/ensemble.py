@@ -6,7 +6,7 @@ few-shot classifier more to separate tags with (see docs/benchmarks.md for what 
 
 import numpy as np
 
-from ..errors import BackboneLoadError
+from ..errors import BackboneLoadError, gettext_noop
 from .base import ImageBackbone, Problem, top_labels
 
 
@@ -27,7 +27,7 @@ class EnsembleBackbone(ImageBackbone):
         from . import load_backbone
 
         if len(members) < 2:
-            raise BackboneLoadError("An ensemble backbone needs at least two members.")
+            raise BackboneLoadError(gettext_noop("An ensemble backbone needs at least two members."))
         self.members = [load_backbone(member["BACKEND"], member.get("OPTIONS")) for member in members]
         self.input_size = max(getattr(member, "input_size", 0) for member in self.members)
         self.batch_size = min(member.batch_size for member in self.members)

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from ..errors import BackboneLoadError, MissingDependencyError
+from ..errors import BackboneLoadError, MissingDependencyError, gettext_noop, message_record
 from .base import ImageBackbone, Problem, l2_normalise, top_labels
 
 DEFAULT_PROMPT_TEMPLATE = "a photo of {label}"
@@ -80,9 +80,12 @@ class OpenCLIPBackbone(ImageBackbone):
             **options,
         )
         if not model_name or not isinstance(model_name, str):
-            raise BackboneLoadError("The open_clip backbone needs a model_name, e.g. 'ViT-B-32'.")
+            raise BackboneLoadError(gettext_noop("The open_clip backbone needs a model_name, e.g. 'ViT-B-32'."))
         if "{label}" not in prompt_template:
-            raise BackboneLoadError(f"The prompt_template {prompt_template!r} must contain '{{label}}'.")
+            raise BackboneLoadError(
+                gettext_noop("The prompt_template %(template)s must contain '{label}'."),
+                template=repr(prompt_template),
+            )
         self.model_name = model_name
         self.pretrained = os.fspath(pretrained) if pretrained else None
         self.device = device
@@ -184,9 +187,11 @@ class OpenCLIPBackbone(ImageBackbone):
                 )
             tokenizer = open_clip.get_tokenizer(self.model_name)
         except MemoryError:
-            raise BackboneLoadError(f"Not enough memory to load the OpenCLIP model {self.model_name!r}.") from None
+            raise BackboneLoadError(
+                gettext_noop("Not enough memory to load the OpenCLIP model %(model)s."), model=repr(self.model_name)
+            ) from None
         except Exception as error:
-            raise BackboneLoadError(self._load_failure_message(error)) from error
+            raise self._load_failure(error) from error
         model.eval()
         self._device = device
         self._preprocess = preprocess
@@ -198,37 +203,55 @@ class OpenCLIPBackbone(ImageBackbone):
             return None  # these names carry their own weights
         if self._model_config() is None:
             raise BackboneLoadError(
-                f"Unknown OpenCLIP model {self.model_name!r}. Choose one of open_clip.list_models(), e.g. 'ViT-B-32'."
+                gettext_noop(
+                    "Unknown OpenCLIP model %(model)s. Choose one of open_clip.list_models(), e.g. 'ViT-B-32'."
+                ),
+                model=repr(self.model_name),
             )
         if not self.pretrained:
             return None
         path = self.checkpoint_path
         if path:
             if not os.path.isfile(path):
-                raise BackboneLoadError(
-                    f"The OpenCLIP checkpoint file {path} does not exist; check OPTIONS['pretrained']."
-                )
+                raise _missing_checkpoint(path)
             return path
         tags = open_clip.list_pretrained_tags_by_model(self.model_name)
         if self.pretrained not in tags:
-            available = ", ".join(tags) or "none"
             raise BackboneLoadError(
-                f"{self.pretrained!r} is not a pretrained tag for the OpenCLIP model {self.model_name!r} "
-                f"(available: {available}), nor a path to a checkpoint file."
+                gettext_noop(
+                    "%(tag)s is not a pretrained tag for the OpenCLIP model %(model)s "
+                    "(available: %(available)s), nor a path to a checkpoint file."
+                ),
+                tag=repr(self.pretrained),
+                model=repr(self.model_name),
+                available=", ".join(tags) or message_record(gettext_noop("none")),
             )
         return self.pretrained
 
-    def _load_failure_message(self, error):
+    def _load_failure(self, error):
         detail = " ".join(str(error).split())[:400] or type(error).__name__
+        model = repr(self.model_name)
         if self.checkpoint_path:
-            return f"Could not load the OpenCLIP checkpoint {self.checkpoint_path} into {self.model_name!r}: {detail}"
-        if self.pretrained:
-            return (
-                f"Could not load the OpenCLIP weights {self.pretrained!r} for {self.model_name!r}: {detail}. "
-                "They are downloaded on first use; if this machine cannot download them, fetch the checkpoint "
-                "elsewhere and set OPTIONS['pretrained'] to its local path."
+            return BackboneLoadError(
+                gettext_noop("Could not load the OpenCLIP checkpoint %(path)s into %(model)s: %(error)s"),
+                path=self.checkpoint_path,
+                model=model,
+                error=detail,
             )
-        return f"Could not create the OpenCLIP model {self.model_name!r}: {detail}"
+        if self.pretrained:
+            return BackboneLoadError(
+                gettext_noop(
+                    "Could not load the OpenCLIP weights %(tag)s for %(model)s: %(error)s. "
+                    "They are downloaded on first use; if this machine cannot download them, fetch the checkpoint "
+                    "elsewhere and set OPTIONS['pretrained'] to its local path."
+                ),
+                tag=repr(self.pretrained),
+                model=model,
+                error=detail,
+            )
+        return BackboneLoadError(
+            gettext_noop("Could not create the OpenCLIP model %(model)s: %(error)s"), model=model, error=detail
+        )
 
     def _model_config(self):
         if self._config is None and not self.model_name.startswith(("hf-hub:", "local-dir:")):
@@ -322,12 +345,18 @@ def _file_digest(path):
     try:
         status = os.stat(path)
     except OSError:
-        raise BackboneLoadError(f"The OpenCLIP checkpoint file {path} does not exist; check OPTIONS['pretrained'].")
+        raise _missing_checkpoint(path)
     key = (path, status.st_size, status.st_mtime_ns)
     if key not in _checkpoint_digests:
         with open(path, "rb") as file:
             _checkpoint_digests[key] = hashlib.file_digest(file, "sha256").hexdigest()
     return _checkpoint_digests[key]
+
+
+def _missing_checkpoint(path):
+    return BackboneLoadError(
+        gettext_noop("The OpenCLIP checkpoint file %(path)s does not exist; check OPTIONS['pretrained']."), path=path
+    )
 
 
 def _largest_side(size):
@@ -348,7 +377,9 @@ def import_open_clip():
     try:
         import open_clip
     except ImportError:
-        raise MissingDependencyError("open_clip", extra="openclip", purpose="the OpenCLIP image backbone") from None
+        raise MissingDependencyError(
+            "open_clip", extra="openclip", purpose=gettext_noop("the OpenCLIP image backbone")
+        ) from None
     return open_clip
 
 
@@ -356,5 +387,7 @@ def import_torch():
     try:
         import torch
     except ImportError:
-        raise MissingDependencyError("torch", extra="openclip", purpose="the OpenCLIP image backbone") from None
+        raise MissingDependencyError(
+            "torch", extra="openclip", purpose=gettext_noop("the OpenCLIP image backbone")
+        ) from None
     return torch

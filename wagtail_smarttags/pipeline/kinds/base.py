@@ -128,7 +128,8 @@ class AssetKind:
         return AssetSummary(title=str(asset), details=file_details(asset))
 
     def skip_reason(self, asset):
-        """A message if the asset holds nothing this kind can tag (an audio file); it is skipped, not failed."""
+        """A message (marked with ``gettext_noop``) if the asset holds nothing this kind can tag (an audio
+        file): it is skipped, not failed."""
         return ""
 
     def keep_pictures(self, file_hash, images):

@@ -1,6 +1,6 @@
 from dataclasses import asdict, replace
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from ...conf import get_setting
 from ...isolation import get_reader, image_from_plain
@@ -43,7 +43,7 @@ class VideoKind(AssetKind):
 
     def skip_reason(self, asset):
         if getattr(asset, "type", "video") == "audio":
-            return gettext("This is an audio file: only videos get smart tags.")
+            return gettext_noop("This is an audio file: only videos get smart tags.")
         return ""
 
     def keep_pictures(self, file_hash, images):
@@ -69,7 +69,7 @@ class VideoKind(AssetKind):
 
     def read(self, asset):
         limit = get_setting("VIDEO_MAX_FILE_SIZE")
-        too_big = gettext("The file is %(size)s bytes, more than the %(limit)s bytes allowed for a video.")
+        too_big = gettext_noop("The file is %(size)s bytes, more than the %(limit)s bytes allowed for a video.")
         size = checked_size(asset.file, limit, too_big)
         return Reading(file_hash=stream_hash(asset.file, limit), payload=asset.file, size=size)
 

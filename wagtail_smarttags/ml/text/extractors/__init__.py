@@ -8,7 +8,7 @@ bytes (a PDF named ``.txt`` is read as a PDF, a DOCX named ``.doc`` as a DOCX), 
 Formats: CSV, DOC, DOCX, HTML, PDF, PPT, PPTX, RTF, SRT, TXT, VTT (see ``supported_formats()``).
 """
 
-from ...errors import UnreadableAssetError
+from ...errors import UnreadableAssetError, gettext_noop
 from ..language import guess_language
 from . import legacy, markup, office, pdf, plain  # noqa: F401 - importing registers the extractors
 from .base import (
@@ -22,6 +22,7 @@ from .base import (
     Source,
     UnsupportedFormatError,
     UnsupportedHereError,
+    display_name,
     get_extractor,
     supported_formats,
 )
@@ -44,12 +45,17 @@ _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 def _zip_flavour(source, limits):
     """``"docx"``, ``"pptx"`` or None from the archive's directory, read within ``limits`` (refused beyond them)."""
-    name = source.filename or "The file"
+    name = display_name(source.filename)
     if source.size is None:
-        raise UnreadableAssetError(f"{name} is a zip archive of unknown size and cannot be read safely.")
+        raise UnreadableAssetError(
+            gettext_noop("%(name)s is a zip archive of unknown size and cannot be read safely."), name=name
+        )
     if source.size > limits.max_file_bytes:
         raise UnreadableAssetError(
-            f"{name} is {source.size:,} bytes, over the {limits.max_file_bytes:,}-byte limit for Office files."
+            gettext_noop("%(name)s is %(size)s bytes, over the %(limit)s-byte limit for Office files."),
+            name=name,
+            size=source.size,
+            limit=limits.max_file_bytes,
         )
     try:
         directory = read_zip_directory(source.file, source.size, limits, name)
@@ -85,9 +91,22 @@ def detect_format(source, limits=DEFAULT_LIMITS):
         if b"<html" in head[:1024].lower():
             return "html"
     if by_extension is None:
+        supported = ", ".join(supported_formats())
+        if source.filename:
+            raise UnsupportedFormatError(
+                gettext_noop(
+                    "%(name)s: text extraction does not support '.%(extension)s' files (supported: %(formats)s)."
+                ),
+                name=source.filename,
+                extension=source.extension,
+                formats=supported,
+            )
         raise UnsupportedFormatError(
-            f"{source.filename or 'The file'}: text extraction does not support "
-            f"'.{source.extension}' files (supported: {', '.join(supported_formats())})."
+            gettext_noop(
+                "Text extraction does not support '.%(extension)s' files (supported: %(formats)s)."
+            ),
+            extension=source.extension,
+            formats=supported,
         )
     return by_extension
 
@@ -117,33 +136,49 @@ def extract_text(path_or_file, filename=None, limits=None):
     limits = limits or DEFAULT_LIMITS
     source = Source(path_or_file, filename)
     try:
-        name = source.filename or "The file"
+        name = display_name(source.filename)
         if source.size == 0 or not source.head:
-            raise UnreadableAssetError(f"{name} is empty.")
+            raise UnreadableAssetError(gettext_noop("%(name)s is empty."), name=name)
         format_name = detect_format(source, limits)
         extractor, whole_file = get_extractor(format_name)
         if _format_mismatch(format_name, source):
-            raise UnreadableAssetError(f"{name} is not a valid {format_name.upper()} file (wrong signature).")
+            raise UnreadableAssetError(
+                gettext_noop("%(name)s is not a valid %(format)s file (wrong signature)."),
+                name=name,
+                format=format_name.upper(),
+            )
         if whole_file and source.size is not None and source.size > limits.max_file_bytes:
             raise UnreadableAssetError(
-                f"{name} is {source.size} bytes, over the {limits.max_file_bytes}-byte limit for "
-                f"{format_name.upper()} files."
+                gettext_noop("%(name)s is %(size)s bytes, over the %(limit)s-byte limit for %(format)s files."),
+                name=name,
+                size=str(source.size),
+                limit=str(limits.max_file_bytes),
+                format=format_name.upper(),
             )
         deadline = Deadline(limits.max_seconds)
         try:
             extracted = extractor(source, limits, deadline)
         except DeadlineExceeded:
-            raise ExtractionTimeout(f"{name}: reading took longer than {limits.max_seconds:g} s and was stopped.")
+            raise ExtractionTimeout(
+                gettext_noop("%(name)s: reading took longer than %(seconds)s s and was stopped."),
+                name=name,
+                seconds=f"{limits.max_seconds:g}",
+            )
         except (UnreadableAssetError, MemoryError):
             raise
         except Exception as error:  # parsers raise many types on hostile input; none should crash a worker
-            raise UnreadableAssetError(f"{name} could not be read as {format_name.upper()}: {error}")
+            raise UnreadableAssetError(
+                gettext_noop("%(name)s could not be read as %(format)s: %(error)s"),
+                name=name,
+                format=format_name.upper(),
+                error=error,
+            )
     finally:
         source.close()
 
     text = extracted.text.replace("\x00", "").strip()
     if not text:
-        raise UnreadableAssetError(f"{name} contains no extractable text.")
+        raise UnreadableAssetError(gettext_noop("%(name)s contains no extractable text."), name=name)
     return ExtractedText(
         text=text,
         format=format_name,

@@ -15,9 +15,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from ...errors import UnreadableAssetError
+from ...errors import UnreadableAssetError, gettext_noop, message_record
 
 MB = 1024 * 1024
+
+
+def display_name(filename):
+    """How a message names a file: ``filename``, or "The file" (translated with the message) without one."""
+    return filename or message_record(gettext_noop("The file"))
 
 
 class UnsupportedFormatError(UnreadableAssetError):
@@ -154,7 +159,9 @@ class Source:
             try:
                 self._owned = self.file = open(self.path, "rb")  # noqa: SIM115 - closed by close()
             except OSError as error:
-                raise UnreadableAssetError(f"Cannot open {self.path}: {error.strerror or error}") from error
+                raise UnreadableAssetError(
+                    gettext_noop("Cannot open %(path)s: %(error)s"), path=self.path, error=error.strerror or error
+                ) from error
             self.filename = filename or os.path.basename(self.path)
         else:
             self.path = None

@@ -9,8 +9,8 @@ is refused with :class:`UnsupportedHereError` instead of being mistaken for a br
 import shutil
 import subprocess
 
-from ...errors import UnreadableAssetError
-from .base import DeadlineExceeded, Extracted, TextBuilder, UnsupportedHereError, register
+from ...errors import UnreadableAssetError, gettext_noop, message_record
+from .base import DeadlineExceeded, Extracted, TextBuilder, UnsupportedHereError, display_name, register
 
 DEBIAN_PACKAGE = "catdoc"
 
@@ -23,14 +23,19 @@ def _converter(program, format_name):
     path = shutil.which(program)
     if path is None:
         raise UnsupportedHereError(
-            f"{format_name} files are unsupported here: the '{program}' converter is not installed "
-            f"(install the Debian package '{DEBIAN_PACKAGE}')."
+            gettext_noop(
+                "%(format)s files are unsupported here: the '%(program)s' converter is not installed "
+                "(install the Debian package '%(package)s')."
+            ),
+            format=format_name,
+            program=program,
+            package=DEBIAN_PACKAGE,
         )
     return path
 
 
 def _run(arguments, source, limits, deadline):
-    name = source.filename or "The file"
+    name = display_name(source.filename)
     timeout = max(deadline.remaining(), 0.1)
     try:
         completed = subprocess.run(
@@ -39,13 +44,25 @@ def _run(arguments, source, limits, deadline):
     except subprocess.TimeoutExpired:
         raise DeadlineExceeded()
     except OSError as error:
-        raise UnreadableAssetError(f"{name}: the converter {arguments[0]} could not run: {error}")
+        raise UnreadableAssetError(
+            gettext_noop("%(name)s: the converter %(program)s could not run: %(error)s"),
+            name=name,
+            program=arguments[0],
+            error=error,
+        )
     stderr = completed.stderr.decode("utf-8", "replace").strip()
     if completed.returncode != 0 or _CATPPT_FAILURE in stderr:
-        detail = stderr.splitlines()[-1] if stderr else f"exit status {completed.returncode}"
+        if stderr:
+            detail = stderr.splitlines()[-1]
+        else:
+            detail = message_record(gettext_noop("exit status %(code)s"), code=completed.returncode)
         if "encrypted" in stderr.lower():
-            raise UnreadableAssetError(f"{name} is encrypted or password protected ({detail}).")
-        raise UnreadableAssetError(f"{name} could not be converted: {detail}")
+            raise UnreadableAssetError(
+                gettext_noop("%(name)s is encrypted or password protected (%(detail)s)."), name=name, detail=detail
+            )
+        raise UnreadableAssetError(
+            gettext_noop("%(name)s could not be converted: %(detail)s"), name=name, detail=detail
+        )
     builder = TextBuilder(limits.max_chars)
     builder.add(completed.stdout.decode("utf-8", "replace").replace("\f", "\n\f"), separator="")
     return Extracted(builder.text(), truncated_by="max_chars" if builder.full else None)

@@ -11,7 +11,7 @@ to ``\\'xx`` escapes.
 import codecs
 import re
 
-from ...errors import UnreadableAssetError
+from ...errors import UnreadableAssetError, gettext_noop
 from .base import Extracted, TextBuilder, register
 from .plain import CHUNK_BYTES, SAMPLE_BYTES, _check_text, detect_encoding
 
@@ -26,10 +26,16 @@ _INVISIBLE = ("script", "style", "noscript", "template", "svg", "canvas", "ifram
 MAX_MARKUP_BYTES_PER_CHAR = 20
 
 
+def _empty(source):
+    if source.filename:
+        return UnreadableAssetError(gettext_noop("%(name)s is empty."), name=source.filename)
+    return UnreadableAssetError(gettext_noop("The file is empty."))
+
+
 def _read_prefix(source, limits):
     data, more = source.read_prefix(min(limits.max_file_bytes, limits.max_chars * MAX_MARKUP_BYTES_PER_CHAR))
     if not data:
-        raise UnreadableAssetError(f"{source.filename or 'The file'} is empty.")
+        raise _empty(source)
     return data, ("max_file_bytes" if more else None)
 
 
@@ -101,7 +107,7 @@ def extract_html(source, limits, deadline):
     source.rewind()
     sample = source.read(min(SAMPLE_BYTES, budget))
     if not sample:
-        raise UnreadableAssetError(f"{source.filename or 'The file'} is empty.")
+        raise _empty(source)
     encoding = _html_encoding(sample, source.filename)
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     first = decoder.decode(sample)
@@ -147,7 +153,11 @@ def extract_rtf(source, limits, deadline):
 
     data, truncated_by = _read_prefix(source, limits)
     if not data.lstrip().startswith(b"{\\rtf"):
-        raise UnreadableAssetError(f"{source.filename or 'The file'} is not an RTF document (no {{\\rtf header).")
+        if source.filename:
+            raise UnreadableAssetError(
+                gettext_noop("%(name)s is not an RTF document (no {\\rtf header)."), name=source.filename
+            )
+        raise UnreadableAssetError(gettext_noop("The file is not an RTF document (no {\\rtf header)."))
     # RTF is 7-bit ASCII; latin-1 maps any stray 8-bit byte to a character instead of failing.
     markup = data.decode("latin-1")
     code_page = _ANSICPG_RE.search(markup[:4096])
@@ -160,7 +170,11 @@ def extract_rtf(source, limits, deadline):
     try:
         text = rtf_to_text(markup, encoding=encoding, errors="replace")
     except (ValueError, IndexError, UnicodeError) as error:
-        raise UnreadableAssetError(f"{source.filename or 'The file'} is a malformed RTF document: {error}")
+        if source.filename:
+            raise UnreadableAssetError(
+                gettext_noop("%(name)s is a malformed RTF document: %(error)s"), name=source.filename, error=error
+            )
+        raise UnreadableAssetError(gettext_noop("The file is a malformed RTF document: %(error)s"), error=error)
     builder = TextBuilder(limits.max_chars)
     builder.add(text, separator="")
     if builder.full:

@@ -9,8 +9,8 @@ limit, since declared sizes can lie.
 
 import zipfile
 
-from ...errors import UnreadableAssetError
-from .base import Extracted, TextBuilder, register
+from ...errors import UnreadableAssetError, gettext_noop
+from .base import Extracted, TextBuilder, display_name, register
 from .zipdir import read_zip_directory
 
 INFLATE_CHUNK = 1024 * 1024
@@ -18,22 +18,34 @@ INFLATE_CHUNK = 1024 * 1024
 
 def check_zip(source, limits, deadline):
     """Refuse zip bombs and broken archives before any parser inflates them."""
-    name = source.filename or "The file"
+    name = display_name(source.filename)
     read_zip_directory(source.file, source.size, limits, name)
     try:
         source.rewind()
         archive = zipfile.ZipFile(source.file)
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise UnreadableAssetError(f"{name} is not a valid Office Open XML (zip) file: {error}")
+        raise UnreadableAssetError(
+            gettext_noop("%(name)s is not a valid Office Open XML (zip) file: %(error)s"), name=name, error=error
+        )
     with archive:
         members = archive.infolist()
         if len(members) > limits.max_zip_members:
-            raise UnreadableAssetError(f"{name} has {len(members)} zip members, more than {limits.max_zip_members}.")
+            raise UnreadableAssetError(
+                gettext_noop("%(name)s has %(members)s zip members, more than %(limit)s."),
+                name=name,
+                members=str(len(members)),
+                limit=str(limits.max_zip_members),
+            )
         declared = sum(member.file_size for member in members)
         if declared > limits.max_uncompressed_bytes:
             raise UnreadableAssetError(
-                f"{name} declares {declared} uncompressed bytes, over the limit of {limits.max_uncompressed_bytes}: "
-                "refused as a possible zip bomb."
+                gettext_noop(
+                    "%(name)s declares %(declared)s uncompressed bytes, over the limit of %(limit)s: "
+                    "refused as a possible zip bomb."
+                ),
+                name=name,
+                declared=str(declared),
+                limit=str(limits.max_uncompressed_bytes),
             )
         inflated = 0
         for member in members:
@@ -43,16 +55,24 @@ def check_zip(source, limits, deadline):
                         inflated += len(chunk)
                         if inflated > limits.max_uncompressed_bytes:
                             raise UnreadableAssetError(
-                                f"{name} inflates to more than {limits.max_uncompressed_bytes} bytes: "
-                                "refused as a zip bomb."
+                                gettext_noop("%(name)s inflates to more than %(limit)s bytes: refused as a zip bomb."),
+                                name=name,
+                                limit=str(limits.max_uncompressed_bytes),
                             )
                         deadline.check()
             except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
                 # NotImplementedError: an unsupported compression method; RuntimeError-like bad CRCs
                 # surface as BadZipFile.
-                raise UnreadableAssetError(f"{name} has a corrupt zip member {member.filename!r}: {error}")
+                raise UnreadableAssetError(
+                    gettext_noop("%(name)s has a corrupt zip member %(member)s: %(error)s"),
+                    name=name,
+                    member=repr(member.filename),
+                    error=error,
+                )
             except RuntimeError as error:  # encrypted members
-                raise UnreadableAssetError(f"{name} is encrypted or password protected: {error}")
+                raise UnreadableAssetError(
+                    gettext_noop("%(name)s is encrypted or password protected: %(error)s"), name=name, error=error
+                )
     source.rewind()
 
 
@@ -75,17 +95,20 @@ def _docx_blocks(document):
                 yield "\t".join(cells)
 
 
-def _open_package(opener, source, not_a_package_error, kind):
-    """Open an Office package, turning every way it can be broken into one readable error."""
-    name = source.filename or "The file"
+def _open_package(opener, source, not_a_package_error, unreadable, malformed):
+    """Open an Office package, turning every way it can be broken into one readable error.
+
+    ``unreadable`` and ``malformed`` are the messages (marked with ``gettext_noop``) for the package's kind.
+    """
+    name = display_name(source.filename)
     try:
         return opener(source.file)
     except (not_a_package_error, KeyError, ValueError, zipfile.BadZipFile) as error:
-        raise UnreadableAssetError(f"{name} is not a readable {kind}: {error}")
+        raise UnreadableAssetError(unreadable, name=name, error=error)
     except MemoryError:
         raise  # the reader's memory limit: reported as such, not as a broken file
     except Exception as error:  # lxml syntax errors and the libraries' internals: all mean a broken file
-        raise UnreadableAssetError(f"{name} is a malformed {kind}: {error}")
+        raise UnreadableAssetError(malformed, name=name, error=error)
 
 
 @register("docx", extensions=("docx", "docm", "dotx"), whole_file=True)
@@ -94,7 +117,13 @@ def extract_docx(source, limits, deadline):
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
-    document = _open_package(docx.Document, source, PackageNotFoundError, "DOCX document")
+    document = _open_package(
+        docx.Document,
+        source,
+        PackageNotFoundError,
+        gettext_noop("%(name)s is not a readable DOCX document: %(error)s"),
+        gettext_noop("%(name)s is a malformed DOCX document: %(error)s"),
+    )
     builder = TextBuilder(limits.max_chars)
     truncated_by = None
     for section in document.sections[:1]:
@@ -126,7 +155,13 @@ def extract_pptx(source, limits, deadline):
     import pptx
     from pptx.exc import PackageNotFoundError
 
-    presentation = _open_package(pptx.Presentation, source, PackageNotFoundError, "PPTX presentation")
+    presentation = _open_package(
+        pptx.Presentation,
+        source,
+        PackageNotFoundError,
+        gettext_noop("%(name)s is not a readable PPTX presentation: %(error)s"),
+        gettext_noop("%(name)s is a malformed PPTX presentation: %(error)s"),
+    )
     builder = TextBuilder(limits.max_chars)
     truncated_by = None
     slides_read = 0

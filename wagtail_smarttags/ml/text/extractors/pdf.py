@@ -12,8 +12,8 @@ import contextlib
 import threading
 import zlib
 
-from ...errors import UnreadableAssetError
-from .base import DeadlineExceeded, Extracted, TextBuilder, register
+from ...errors import UnreadableAssetError, gettext_noop
+from .base import DeadlineExceeded, Extracted, TextBuilder, display_name, register
 
 _stream_limit = threading.local()
 
@@ -23,7 +23,9 @@ class StreamTooLarge(UnreadableAssetError):
 
 
 def _too_large(limit):
-    return StreamTooLarge(f"a stream inflates to more than {limit:,} bytes (a possible flate bomb)")
+    return StreamTooLarge(
+        gettext_noop("a stream inflates to more than %(limit)s bytes (a possible flate bomb)"), limit=limit
+    )
 
 
 def _check_output(output, limit):
@@ -126,22 +128,24 @@ def _extract_pdf(source, limits, deadline):
     from pdfminer.pdfparser import PDFParser
     from pdfminer.psparser import PSException
 
-    name = source.filename or "The file"
+    name = display_name(source.filename)
     source.rewind()
     try:
         document = PDFDocument(PDFParser(source.file))
     except PDFPasswordIncorrect:
-        raise UnreadableAssetError(f"{name} is an encrypted PDF that needs a password.")
+        raise UnreadableAssetError(gettext_noop("%(name)s is an encrypted PDF that needs a password."), name=name)
     except PDFEncryptionError as error:
-        raise UnreadableAssetError(f"{name} is an encrypted PDF that cannot be decrypted: {error}")
+        raise UnreadableAssetError(
+            gettext_noop("%(name)s is an encrypted PDF that cannot be decrypted: %(error)s"), name=name, error=error
+        )
     except StreamTooLarge as error:
-        raise StreamTooLarge(f"{name} was refused: {error}.")
+        raise _refused(name, error)
     except MemoryError:
         raise  # the reader's memory limit: reported as such, not as a broken file
     except (PSException, ValueError, TypeError, KeyError, AttributeError, IndexError, AssertionError) as error:
-        raise UnreadableAssetError(f"{name} is a malformed PDF: {error or type(error).__name__}")
+        raise _malformed(name, error)
     except Exception as error:  # pdfminer raises many ad-hoc types on broken files
-        raise UnreadableAssetError(f"{name} is a malformed PDF: {error or type(error).__name__}")
+        raise _malformed(name, error)
 
     resources = PDFResourceManager(caching=True)
     device = _device_class()(resources, laparams=LAParams(), deadline=deadline)
@@ -168,14 +172,25 @@ def _extract_pdf(source, limits, deadline):
         truncated_by = "max_seconds"
     except StreamTooLarge as error:
         if pages_read == 0:
-            raise StreamTooLarge(f"{name} was refused: {error}.")
+            raise _refused(name, error)
         truncated_by = "max_stream_bytes"
     except MemoryError:
         raise  # the reader's memory limit: reported as such, not as a broken file
     except Exception as error:  # a broken page after good ones: keep what was read
         if pages_read == 0:
-            raise UnreadableAssetError(f"{name} is a malformed PDF: {error or type(error).__name__}")
+            raise _malformed(name, error)
         truncated_by = truncated_by or "malformed"
     if pages_read == 0:
-        raise UnreadableAssetError(f"{name} is a malformed PDF: it has no readable pages.")
+        raise UnreadableAssetError(gettext_noop("%(name)s is a malformed PDF: it has no readable pages."), name=name)
     return Extracted(builder.text(), truncated_by=truncated_by, pages=pages_read)
+
+
+def _refused(name, error):
+    """``error``, a :class:`StreamTooLarge`, is kept whole: its message is translated with this one."""
+    return StreamTooLarge(gettext_noop("%(name)s was refused: %(error)s."), name=name, error=error)
+
+
+def _malformed(name, error):
+    return UnreadableAssetError(
+        gettext_noop("%(name)s is a malformed PDF: %(error)s"), name=name, error=error or type(error).__name__
+    )

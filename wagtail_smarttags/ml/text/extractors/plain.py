@@ -12,7 +12,7 @@ import io
 import re
 import unicodedata
 
-from ...errors import UnreadableAssetError
+from ...errors import UnreadableAssetError, gettext_noop
 from .base import Extracted, incremental_decode, register
 
 CHUNK_BYTES = 64 * 1024
@@ -44,7 +44,9 @@ def _suspicious_share(text):
 def detect_encoding(sample, filename=""):
     """The encoding of ``sample`` (the first bytes of a file), or UnreadableAssetError for binary data."""
     if not sample:
-        raise UnreadableAssetError(f"{filename or 'The file'} is empty.")
+        if filename:
+            raise UnreadableAssetError(gettext_noop("%(name)s is empty."), name=filename)
+        raise UnreadableAssetError(gettext_noop("The file is empty."))
     for bom, encoding in _BOMS:
         if sample.startswith(bom):
             return encoding
@@ -62,7 +64,7 @@ def detect_encoding(sample, filename=""):
     matches = from_bytes(sample)
     best = matches.best()
     if best is None or (has_nul and not best.encoding.startswith(("utf_16", "utf_32"))):
-        raise UnreadableAssetError(f"{filename or 'The file'} looks like binary data, not text.")
+        raise _binary(filename)
     return _break_tie(sample, [match for match in matches if match.chaos <= best.chaos + 0.02])
 
 
@@ -94,7 +96,13 @@ def _break_tie(sample, matches):
 
 def _check_text(text, filename):
     if _suspicious_share(text[:SAMPLE_BYTES]) > MAX_SUSPICIOUS_SHARE:
-        raise UnreadableAssetError(f"{filename or 'The file'} looks like binary data, not text.")
+        raise _binary(filename)
+
+
+def _binary(filename):
+    if filename:
+        return UnreadableAssetError(gettext_noop("%(name)s looks like binary data, not text."), name=filename)
+    return UnreadableAssetError(gettext_noop("The file looks like binary data, not text."))
 
 
 def read_text(source, limits, deadline):

@@ -10,7 +10,8 @@ and adding up their declared uncompressed sizes (zip64 sizes included).
 import struct
 from dataclasses import dataclass
 
-from ...errors import UnreadableAssetError
+from ...errors import UnreadableAssetError, gettext_noop, message_record
+from .base import display_name
 
 END = struct.Struct("<4s4H2LH")
 END_SIGNATURE = b"PK\x05\x06"
@@ -35,23 +36,30 @@ class ZipDirectory:
     top_level: set
 
 
-def read_zip_directory(file, size, limits, name="The file"):
+def read_zip_directory(file, size, limits, name=None):
     """Check the archive in ``file`` (``size`` bytes) against ``limits`` and return its :class:`ZipDirectory`.
 
     Raises :class:`UnreadableAssetError` for an archive that is not a zip, or that has more than
     ``limits.max_zip_members`` members, or declares more than ``limits.max_uncompressed_bytes``.
+    ``name`` names the file in messages (see :func:`~.base.display_name`).
     """
+    name = display_name(name)
     end_at, members, directory_size = _end_record(file, size, name)
     if members > limits.max_zip_members:
         raise _too_many(name, members, limits)
     if directory_size > limits.max_zip_members * MAX_ENTRY_BYTES:
         raise UnreadableAssetError(
-            f"{name} has a zip directory of {directory_size:,} bytes, too large for "
-            f"{limits.max_zip_members:,} members: refused before reading it."
+            gettext_noop(
+                "%(name)s has a zip directory of %(size)s bytes, too large for %(limit)s members: "
+                "refused before reading it."
+            ),
+            name=name,
+            size=directory_size,
+            limit=limits.max_zip_members,
         )
     start = end_at - directory_size
     if start < 0:
-        raise _not_a_zip(name, "its directory lies before the file's start")
+        raise _not_a_zip(name, gettext_noop("its directory lies before the file's start"))
     file.seek(start)
     return _walk(file, directory_size, limits, name)
 
@@ -63,7 +71,7 @@ def _end_record(file, size, name):
     tail = file.read(tail_size)
     found = tail.rfind(END_SIGNATURE)
     if found < 0 or len(tail) - found < END.size:
-        raise _not_a_zip(name, "no end of central directory")
+        raise _not_a_zip(name, gettext_noop("no end of central directory"))
     _, _, _, _, members, directory_size, _, _ = END.unpack_from(tail, found)
     end_at = size - tail_size + found
     if members != 0xFFFF and directory_size != 0xFFFFFFFF:
@@ -77,7 +85,7 @@ def _end_record(file, size, name):
     file.seek(max(zip64_end_at, 0))
     record = file.read(ZIP64_END.size)
     if len(record) < ZIP64_END.size or record[:4] != ZIP64_END_SIGNATURE:
-        raise _not_a_zip(name, "broken zip64 end record")
+        raise _not_a_zip(name, gettext_noop("broken zip64 end record"))
     fields = ZIP64_END.unpack(record)
     return zip64_end_at, fields[7], fields[8]
 
@@ -89,18 +97,21 @@ def _walk(file, directory_size, limits, name):
     while (header := reader.take(ENTRY.size)) is not None:
         fields = ENTRY.unpack(header)
         if fields[0] != ENTRY_SIGNATURE:
-            raise _not_a_zip(name, "bad central directory entry")
+            raise _not_a_zip(name, gettext_noop("bad central directory entry"))
         member_name, extra = reader.take(fields[12]), reader.take(fields[13])
         if member_name is None or extra is None or reader.take(fields[14]) is None:
-            raise _not_a_zip(name, "truncated central directory")
+            raise _not_a_zip(name, gettext_noop("truncated central directory"))
         members += 1
         if members > limits.max_zip_members:
             raise _too_many(name, None, limits)
         declared += _uncompressed_size(fields[11], extra)
         if declared > limits.max_uncompressed_bytes:
             raise UnreadableAssetError(
-                f"{name} declares more than {limits.max_uncompressed_bytes:,} uncompressed bytes: "
-                "refused as a possible zip bomb."
+                gettext_noop(
+                    "%(name)s declares more than %(limit)s uncompressed bytes: refused as a possible zip bomb."
+                ),
+                name=name,
+                limit=limits.max_uncompressed_bytes,
             )
         top_level.add(member_name.split(b"/", 1)[0].decode("utf-8", "replace"))
     return ZipDirectory(members=members, declared_bytes=declared, top_level=top_level)
@@ -146,9 +157,23 @@ def _uncompressed_size(size, extra):
 def _too_many(name, members, limits):
     """``members`` is the count the archive declares, or None when counting passed the limit."""
     if members is None:
-        return UnreadableAssetError(f"{name} has more than {limits.max_zip_members:,} zip members: refused.")
-    return UnreadableAssetError(f"{name} has {members:,} zip members, more than {limits.max_zip_members:,}: refused.")
+        return UnreadableAssetError(
+            gettext_noop("%(name)s has more than %(limit)s zip members: refused."),
+            name=name,
+            limit=limits.max_zip_members,
+        )
+    return UnreadableAssetError(
+        gettext_noop("%(name)s has %(members)s zip members, more than %(limit)s: refused."),
+        name=name,
+        members=members,
+        limit=limits.max_zip_members,
+    )
 
 
 def _not_a_zip(name, reason):
-    return UnreadableAssetError(f"{name} is not a valid Office Open XML (zip) file: {reason}.")
+    """``reason`` is a message marked with ``gettext_noop``: it is translated with the error."""
+    return UnreadableAssetError(
+        gettext_noop("%(name)s is not a valid Office Open XML (zip) file: %(reason)s."),
+        name=name,
+        reason=message_record(reason),
+    )
