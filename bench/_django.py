@@ -37,6 +37,16 @@ def require_dataset(name):
     return path
 
 
+def clothing_photos_arguments(description):
+    """``(arguments, clothing folder)`` of a benchmark over the clothing photos: ``--limit`` and ``--json``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=None, help="At most this many photos per class.")
+    parser.add_argument("--json", action="store_true", help="Print the JSON results instead of the table.")
+    return parser.parse_args(), require_dataset("clothing")
+
+
 def publish(name, results, as_json, print_table):
     """Write the JSON results, then print them (``--json``) or ``print_table(results)``."""
     import json

@@ -27,12 +27,11 @@ then coverage and top-tag precision at other thresholds, and the commonest wrong
     python bench/generic_tags.py [--limit N] [--json]
 """
 
-import argparse
 import sys
 import time
 from collections import Counter
 
-from _django import publish, require_dataset
+from _django import clothing_photos_arguments, publish
 
 CLASSES = ["dress", "hat", "longsleeve", "outwear", "pants", "shirt", "shoes", "shorts", "skirt", "t-shirt"]
 
@@ -76,11 +75,7 @@ THRESHOLDS = [0.1, 0.2, 0.3, 0.4, 0.5]
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--limit", type=int, default=None, help="At most this many photos per class.")
-    parser.add_argument("--json", action="store_true", help="Print the JSON results instead of the table.")
-    args = parser.parse_args()
-    clothing = require_dataset("clothing")
+    args, clothing = clothing_photos_arguments(__doc__)
 
     # No database: wagtail_smarttags.conf only reads Django's settings when get_setting() is called.
     from wagtail_smarttags.conf import DEFAULTS

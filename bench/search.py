@@ -3,7 +3,7 @@
 Usage::
 
     python bench/search.py [--database sqlite postgres] [--images 100000 1000000] [--repeat 10]
-                           [--rebuild] [--json]
+                           [--rebuild] [--build-only] [--json]
 
 For each database and size, two libraries of ``--images`` Wagtail images are built (once; kept for
 later runs unless ``--rebuild``), all rows created in bulk with no ML:
@@ -14,6 +14,9 @@ later runs unless ``--rebuild``), all rows created in bulk with no ML:
 
 Each library lives in its own database (``bench/results/search-<library>-<images>.sqlite3``, or the
 PostgreSQL database ``smarttags_bench_<library>_<images>`` on 127.0.0.1:5432), served by its own process;
+how long each set-up step took is kept beside it (``search-<database>-<library>-<images>.setup.json``), so
+a later run reports it too, and ``--build-only`` builds the libraries without timing queries (to build a
+large library while the machine is busy and time its queries once it is idle);
 the parent sends every query to the three configurations in turn, so machine load weighs on all alike:
 
 * ``smart``: ``wagtail_smarttags.search.backend`` wrapping Wagtail's database backend, smart library;
@@ -167,7 +170,7 @@ def build_library(library, count, rebuild):
     image_model = get_image_model()
     tag_rows = SmartTag.objects if library == "smart" else TaggedItem.objects
     if not rebuild and image_model.objects.count() == count and tag_rows.exists():
-        return None
+        return _recorded_setup(library, count)
     timings, started = {}, time.perf_counter()
 
     def step(name):
@@ -262,7 +265,22 @@ def build_library(library, count, rebuild):
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     step("analyze")
     timings["total"] = round(sum(timings.values()), 1)
+    _setup_path(library, count).write_text(json.dumps(timings, indent=2))
     return timings
+
+
+def _setup_path(library, count):
+    from django.db import connection
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    database = "postgres" if connection.vendor == "postgresql" else connection.vendor
+    return RESULTS / f"search-{database}-{library}-{count}.setup.json"
+
+
+def _recorded_setup(library, count):
+    """The set-up steps of the run that built this library, if it recorded them."""
+    path = _setup_path(library, count)
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def chooser_queryset():
@@ -336,7 +354,7 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def measure(database, images, repeat, rebuild, timeout):
+def measure(database, images, repeat, rebuild, timeout, build_only=False):
     context = multiprocessing.get_context("spawn")
     servers, setup = {}, {}
     for library in ("smart", "tagged"):
@@ -349,7 +367,7 @@ def measure(database, images, repeat, rebuild, timeout):
         setup[library] = timings
     timings, counts, stopped = {}, {}, set()
     try:
-        for round_number in range(repeat + 1):
+        for round_number in range(0 if build_only else repeat + 1):
             for query, kind in QUERIES:
                 for method in METHODS:
                     for mode in MODES:
@@ -461,13 +479,19 @@ def main():
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run (default 10)")
+    parser.add_argument("--build-only", action="store_true", help="build the libraries, time no query")
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args()
     reports = []
     for database in arguments.database:
         for images in arguments.images:
-            measured = measure(database, images, arguments.repeat, arguments.rebuild, arguments.timeout)
-            reports.append(summarise(database, images, *measured, arguments.timeout))
+            measured = measure(
+                database, images, arguments.repeat, arguments.rebuild, arguments.timeout, arguments.build_only
+            )
+            if arguments.build_only:
+                print(f"built, {database} {images:,}: {json.dumps(measured[2])}")
+            else:
+                reports.append(summarise(database, images, *measured, arguments.timeout))
     RESULTS.mkdir(parents=True, exist_ok=True)
     for report in reports:
         path = RESULTS / f"search-{report['database']}-{report['images']}.json"

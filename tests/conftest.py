@@ -44,12 +44,12 @@ def warm_embedding_cache(request):
 
     EmbeddingCache.objects.bulk_create(
         [
-            EmbeddingCache(file_hash=h, backbone_id=b, vector=v, labels=labels)
-            for (h, b), (v, labels) in _SESSION_EMBEDDINGS.items()
+            EmbeddingCache(file_hash=h, backbone_id=b, vector=v, labels=labels, colours=colours)
+            for (h, b), (v, labels, colours) in _SESSION_EMBEDDINGS.items()
         ],
         ignore_conflicts=True,
     )
     yield
-    rows = EmbeddingCache.objects.values_list("file_hash", "backbone_id", "vector", "labels")
-    for file_hash, backbone_id, vector, labels in rows:
-        _SESSION_EMBEDDINGS[(file_hash, backbone_id)] = (bytes(vector), labels)
+    rows = EmbeddingCache.objects.values_list("file_hash", "backbone_id", "vector", "labels", "colours")
+    for file_hash, backbone_id, vector, labels, colours in rows:
+        _SESSION_EMBEDDINGS[(file_hash, backbone_id)] = (bytes(vector), labels, colours)

@@ -162,11 +162,34 @@ def test_the_classifier_setting_is_checked(settings):
         assert ids(check_settings()) == ["wagtail_smarttags.E012"], wrong
 
 
-@pytest.mark.parametrize("key", ["AUTO_TAG", "PREVIEW_BEFORE_ACTIVATION", "SCHEDULE_CYCLES", "ADMIN_LISTINGS"])
+@pytest.mark.parametrize(
+    "key", ["AUTO_TAG", "PREVIEW_BEFORE_ACTIVATION", "SCHEDULE_CYCLES", "ADMIN_LISTINGS", "COLOUR_TAGS"]
+)
 def test_switches_must_be_true_or_false(settings, key):
     settings.WAGTAIL_SMARTTAGS = {key: "no"}
     messages = check_settings()
     assert ids(messages) == ["wagtail_smarttags.E013"] and key in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        ({"COLOUR_MAX_TAGS": 0}, "from 1 to 40"), ({"COLOUR_MAX_TAGS": 41}, "from 1 to 40"),
+        ({"COLOUR_MAX_TAGS": True}, "from 1 to 40"), ({"COLOUR_NAMES": ["grey"]}, "a dict of names"),
+        ({"COLOUR_NAMES": {"grey": ""}}, "a dict of names"), ({"COLOUR_NAMES": {"gray": "grey"}}, "gray"),
+    ],
+)  # fmt: skip
+def test_colour_tag_settings_are_checked(settings, overrides, words):
+    settings.WAGTAIL_SMARTTAGS = overrides
+    [message] = check_settings()
+    assert message.id == "wagtail_smarttags.E015" and words in message.msg
+
+
+def test_colour_names_and_coverage_within_bounds_pass(settings):
+    settings.WAGTAIL_SMARTTAGS = {"COLOUR_MAX_TAGS": 40, "COLOUR_NAMES": {"grey": "gray"}, "COLOUR_MIN_COVERAGE": 0.05}
+    assert check_settings() == []
+    settings.WAGTAIL_SMARTTAGS = {"COLOUR_MIN_COVERAGE": 2}
+    assert ids(check_settings()) == ["wagtail_smarttags.E005"]
 
 
 class BackboneWithItsOwnWords:

@@ -27,7 +27,7 @@ def check_settings(app_configs=None, **kwargs):
     values = get_settings()
     messages += _check_backbone(values["IMAGE_BACKBONE"])
     messages += _check_text_packages()
-    for key in ("MIN_CONFIDENCE", "GENERIC_MIN_CONFIDENCE", "VIDEO_MIN_FRAME_SHARE"):
+    for key in ("MIN_CONFIDENCE", "GENERIC_MIN_CONFIDENCE", "VIDEO_MIN_FRAME_SHARE", "COLOUR_MIN_COVERAGE"):
         messages += _check_fraction(key, values[key])
     for key in (
         "MAX_FILE_SIZE", "MAX_IMAGE_PIXELS", "DECODE_SIZE", "CROSS_VALIDATION_FOLDS", "TEXT_KEYWORDS",
@@ -45,7 +45,7 @@ def check_settings(app_configs=None, **kwargs):
                 )
             )
     messages += _check_guidelines(values)
-    for key in ("AUTO_TAG", "PREVIEW_BEFORE_ACTIVATION", "SCHEDULE_CYCLES", "ADMIN_LISTINGS"):
+    for key in ("AUTO_TAG", "PREVIEW_BEFORE_ACTIVATION", "SCHEDULE_CYCLES", "ADMIN_LISTINGS", "COLOUR_TAGS"):
         if not isinstance(values[key], bool):
             messages.append(Error(f"{SETTING_NAME}[{key!r}] must be True or False.", id="wagtail_smarttags.E013"))
     if not isinstance(values["TASK_OPTIONS"], dict):
@@ -63,6 +63,7 @@ def check_settings(app_configs=None, **kwargs):
     messages += _check_classifier(values["CLASSIFIER"])
     messages += _check_text_limits(values["TEXT_LIMITS"])
     messages += _check_generic_tags(values)
+    messages += _check_colour_tags(values)
     messages += _check_video(values["VIDEO_LIMITS"])
     for key in ("CYCLE_RETAG_AFTER", "SCHEDULED_RETAG_AFTER", "WORKER_STALL_AFTER"):
         if not isinstance(values[key], timedelta) or values[key] <= timedelta(0):
@@ -169,6 +170,35 @@ def _check_generic_tags(values):
             Error(
                 f"{SETTING_NAME}['GENERIC_LABELS'] must be None or a list of label strings.",
                 id="wagtail_smarttags.E010",
+            )
+        )
+    return messages
+
+
+def _check_colour_tags(values):
+    from .ml.colours import MAX_COLOURS, PALETTE
+
+    messages = []
+    most = values["COLOUR_MAX_TAGS"]
+    if isinstance(most, bool) or not isinstance(most, int) or not 1 <= most <= MAX_COLOURS:
+        messages.append(
+            Error(
+                f"{SETTING_NAME}['COLOUR_MAX_TAGS'] must be an integer from 1 to {MAX_COLOURS}, not {most!r}.",
+                id="wagtail_smarttags.E015",
+            )
+        )
+    names = values["COLOUR_NAMES"]
+    if not isinstance(names, dict) or not all(isinstance(name, str) and name.strip() for name in names.values()):
+        messages.append(
+            Error(f"{SETTING_NAME}['COLOUR_NAMES'] must be a dict of names.", id="wagtail_smarttags.E015")
+        )
+    elif set(names) - set(PALETTE):
+        messages.append(
+            Error(
+                f"{SETTING_NAME}['COLOUR_NAMES'] renames colours that are not in the palette: "
+                f"{', '.join(sorted(set(names) - set(PALETTE)))}.",
+                hint=f"The palette's colours: {', '.join(PALETTE)}.",
+                id="wagtail_smarttags.E015",
             )
         )
     return messages

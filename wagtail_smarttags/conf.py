@@ -91,6 +91,14 @@ DEFAULTS = {
     "GENERIC_MAX_TAGS": 3,
     # Candidate labels for zero-shot generic tags (OpenCLIP only); None means every taggit tag.
     "GENERIC_LABELS": None,
+    # Colour tags: the dominant colours of images and videos, named from a fixed palette of 16 colours
+    # (wagtail_smarttags.ml.colours.PALETTE), as smart tags whose confidence is the share of the picture each
+    # covers: at most COLOUR_MAX_TAGS (1-40) colours, each covering at least COLOUR_MIN_COVERAGE. COLOUR_NAMES
+    # renames palette colours in the site's own words, e.g. {"grey": "gray"} or {"red": "rouge"}.
+    "COLOUR_TAGS": True,
+    "COLOUR_MIN_COVERAGE": 0.15,
+    "COLOUR_MAX_TAGS": 3,
+    "COLOUR_NAMES": {},
     # Videos (with wagtailmedia installed): files larger than this (bytes) are not read.
     "VIDEO_MAX_FILE_SIZE": 4 * 1024**3,
     # Overrides for frame sampling, e.g. {"max_frames": 32, "max_seconds": 120}

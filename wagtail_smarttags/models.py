@@ -234,6 +234,7 @@ class SmartTag(AssetReference):
         TRAINED = "trained", _("Trained tag model")
         GENERIC = "generic", _("Generic")
         TEXT = "text", _("Text keywords")
+        COLOUR = "colour", _("Colour")
 
     class State(models.TextChoices):
         APPLIED = "applied", _("Applied")
@@ -350,6 +351,9 @@ class EmbeddingCache(models.Model):
     vector = models.BinaryField()
     # The backbone's own labels from the same pass, per row: [[[label, probability], ...], ...].
     labels = models.JSONField(default=list, blank=True)
+    # {palette colour name: share of the pixels} over the image or the video's frames (ml.colours); null
+    # when cached while colour tags were off, so that turning them on decodes the file once more.
+    colours = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -140,8 +140,8 @@ def test_retagging_and_retraining_never_undo_decisions(editor, django_capture_on
     hat, shoe = create_image(unseen["hat"][0]), create_image(unseen["shoes"][0])
     with django_capture_on_commit_callbacks(execute=True):
         moderation.retag_assets([hat, shoe], user=editor)  # the same path as the "Re-tag now" bulk action
-    removed = SmartTag.objects.for_asset(hat).get()
-    promoted = SmartTag.objects.for_asset(shoe).get()
+    removed = SmartTag.objects.for_asset(hat).get(source=SmartTag.Source.TRAINED)
+    promoted = SmartTag.objects.for_asset(shoe).get(source=SmartTag.Source.TRAINED)
     moderation.remove_smart_tag(removed, editor)
     moderation.promote_smart_tag(promoted, editor)
 

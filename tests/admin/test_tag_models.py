@@ -343,12 +343,14 @@ def test_rollback_reactivates_an_earlier_version_and_keeps_editor_decisions(
     from wagtail_smarttags.tasks import tag_asset
 
     tag_asset.call(content_type.pk, image.pk)
-    removed = SmartTag.objects.get(content_type=content_type, object_id=image.pk)
+    removed = SmartTag.objects.get(content_type=content_type, object_id=image.pk, source=SmartTag.Source.TRAINED)
     removed.state = SmartTag.State.REMOVED
     removed.save()
     promoted_image = create_image(clothing_images("validation", ["shoes"], per_class=1)["shoes"][0])
     tag_asset.call(content_type.pk, promoted_image.pk)
-    promoted = SmartTag.objects.get(content_type=content_type, object_id=promoted_image.pk)
+    promoted = SmartTag.objects.get(
+        content_type=content_type, object_id=promoted_image.pk, source=SmartTag.Source.TRAINED
+    )
     promoted.state = SmartTag.State.PROMOTED
     promoted.save()
 

@@ -542,6 +542,12 @@ def test_an_editor_promotes_a_smart_tag_and_lets_the_model_learn_from_it(example
     asset = page.locator("[data-smarttags-asset]")
     assert asset.locator("img[data-smarttags-asset-picture]").count() == 1
     assert "New beanie" in asset.inner_text() and " px" in asset.inner_text()
+    # Its dominant colours, apart, each with the share of the photo it covers.
+    colours = page.locator("[data-smarttags-group=colour]")
+    assert "Colours" in colours.inner_text() and colours.locator("tbody tr", has_text="%").count() >= 1
+    colours.scroll_into_view_if_needed()
+    screenshot(page, "04-colours", prefix="moderation")
+    page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
     screenshot(page, "02-smart-tags-with-picture", prefix="moderation", full_page=True)
     row = own.locator("tr", has_text="Trained tag model").first
     tag = row.locator("td").first.inner_text().strip()

@@ -137,7 +137,8 @@ def stored_assets():
 
 
 def smart_tags(asset):
-    return sorted(smart_tags_of(asset).values_list("tag__name", "confidence", "state", "version"))
+    rows = smart_tags_of(asset).values_list("tag__name", "label__name", "confidence", "state", "version")
+    return sorted(rows, key=lambda row: (row[0] or row[1], row[3]))
 
 
 def test_hostile_uploads_never_crash_the_worker_or_touch_other_assets(

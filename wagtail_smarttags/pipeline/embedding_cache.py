@@ -1,8 +1,11 @@
-"""The embedding cache: vectors (and the backbone's own labels) of every file embedded, by file hash.
+"""The embedding cache: vectors (with the backbone's own labels and the colours) of every file embedded, by file hash.
 
 A retrain or rollback re-tags the library from here, without reading or decoding any file.
 """
 
+from typing import NamedTuple
+
+import numpy as np
 from django.db import connections, router
 
 from ..ml.arrays import decode_array, encode_array
@@ -10,6 +13,15 @@ from ..models import EmbeddingCache
 
 # Labels kept per image or frame in the cache: enough to apply any GENERIC_MAX_TAGS a site chooses later.
 LABELS_KEPT = 10
+
+
+class CacheEntry(NamedTuple):
+    """What the cache holds of one file: its embedding (a vector, or a matrix of frames), the backbone's
+    ``[(label, probability)]`` per row, and ``{colour name: coverage}`` (None if not computed)."""
+
+    vectors: np.ndarray
+    labels: list
+    colours: dict | None = None
 
 
 def cached_embeddings(file_hashes, backbone_id):
@@ -52,16 +64,16 @@ def _postgresql_binary_rows(queryset, file_hashes, backbone_id):
 
 
 def cached_entries(file_hashes, backbone_id):
-    """``{file_hash: (vector, labels)}`` for the hashes already in the cache."""
+    """``{file_hash: CacheEntry}`` for the hashes already in the cache."""
     rows = EmbeddingCache.objects.filter(file_hash__in=list(file_hashes), backbone_id=backbone_id)
     return {
-        file_hash: (decode_array(vector), labels)
-        for file_hash, vector, labels in rows.values_list("file_hash", "vector", "labels")
+        file_hash: CacheEntry(decode_array(vector), labels, colours)
+        for file_hash, vector, labels, colours in rows.values_list("file_hash", "vector", "labels", "colours")
     }
 
 
 def store_embeddings(entries, backbone_id):
-    """Cache ``{file_hash: (vectors, labels per row)}`` in one statement.
+    """Cache ``{file_hash: CacheEntry}`` in one statement.
 
     An upsert: a row cached before labels existed gets them; two workers caching the same file
     at once write the same vector.
@@ -76,17 +88,21 @@ def store_embeddings(entries, backbone_id):
             EmbeddingCache(
                 file_hash=file_hash,
                 backbone_id=backbone_id,
-                vector=encode_array(vectors),
-                labels=[[[name, round(float(score), 6)] for name, score in row] for row in labels],
+                vector=encode_array(entry.vectors),
+                labels=[[[name, round(float(score), 6)] for name, score in row] for row in entry.labels],
+                colours=entry.colours,
             )
-            for file_hash, (vectors, labels) in entries.items()
+            for file_hash, entry in entries.items()
         ],
         update_conflicts=True,
         unique_fields=target,
-        update_fields=["vector", "labels"],
+        update_fields=["vector", "labels", "colours"],
     )
 
 
-def usable(entry, backbone):
-    """A cache entry is usable unless the backbone labels images and the entry predates labels."""
-    return entry is not None and (bool(entry[1]) or not backbone.has_fixed_labels)
+def usable(entry, backbone, colours_needed):
+    """Whether a cache entry holds all a tagging needs: not if the backbone labels images and the entry
+    predates labels, nor if colour tags are wanted and it was cached while they were off."""
+    if entry is None or (colours_needed and entry.colours is None):
+        return False
+    return bool(entry.labels) or not backbone.has_fixed_labels

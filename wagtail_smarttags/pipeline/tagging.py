@@ -2,7 +2,7 @@
 re-tag after a training or a rollback, and the bulk "Re-tag now".
 
 Tagging one asset is a batch of one. A batch goes read -> decode -> embed (through the cache) ->
-decide (every active tag model, then generic tags) -> write -> record. Reading is I/O in the main
+decide (every active tag model, then generic and colour tags) -> write -> record. Reading is I/O in the main
 thread; decoding runs in a second thread with no database access, so the next batch is decoded
 while the network embeds this one. The tag-model versions are captured before deciding and
 compared again after writing: a retrain or rollback that landed meanwhile is caught up from the
@@ -27,6 +27,7 @@ from django.utils.translation import gettext_noop
 
 from ..conf import get_setting
 from ..isolation import ReaderUnavailableError
+from ..ml.colours import colour_coverage
 from ..ml.errors import (
     BackboneLoadError,
     MissingDependencyError,
@@ -36,8 +37,16 @@ from ..ml.errors import (
     message_record,
 )
 from ..models import TaggingState, TagModel
+from .colours import apply_colour_tags, colour_tags_on
 from .deciding import decide
-from .embedding_cache import LABELS_KEPT, cached_embeddings, cached_entries, store_embeddings, usable
+from .embedding_cache import (
+    LABELS_KEPT,
+    CacheEntry,
+    cached_embeddings,
+    cached_entries,
+    store_embeddings,
+    usable,
+)
 from .generic import apply_generic_tags
 from .kinds import content_type_for, file_identity, get_asset_kinds, kind_for_model
 from .loading import active_tag_models, active_versions, classifier_for, get_backbone
@@ -65,6 +74,8 @@ class Item:
     #: Visual kinds: the embedding (vector or frames matrix) and the backbone's labels per row.
     vectors: np.ndarray | None = None
     labels: list = field(default_factory=list)
+    #: Visual kinds, with colour tags on: ``{colour name: coverage}`` (``ml.colours``).
+    colours: dict | None = None
     #: Visual kinds, cache misses: the decoded images to embed.
     images: list | None = None
     #: Other kinds: the ``[(label, confidence)]`` to write.
@@ -324,6 +335,7 @@ def _read(kind, asset):
 def _decode(kind, batch, context, backbone):
     """In the decoding thread: decode what the cache does not hold, and prepare it for the network
     (framing, resizing), so that the main thread only runs the network. No database access here."""
+    colours_wanted = kind.visual and colour_tags_on()
     for item in batch.live:
         if item.vectors is not None:
             continue
@@ -336,6 +348,8 @@ def _decode(kind, batch, context, backbone):
             item.reading.payload = None  # the file's bytes are not needed any more
         if kind.visual:
             item.images = result
+            if colours_wanted:
+                item.colours = colour_coverage(result)
         else:
             item.source_labels = result
     if kind.visual:
@@ -391,6 +405,7 @@ def _process(batch, backbone):
     models = active_tag_models(backbone.id)
     recorded = {**versions, **_apply_tag_models(content_type_id, vectors, models)}
     apply_generic_tags(content_type_id, {item.pk: (item.vectors, item.labels) for item in live}, backbone)
+    apply_colour_tags(content_type_id, {item.pk: item.colours for item in live})
     recorded = _catch_up(content_type_id, vectors, recorded, backbone)
     for item in live:
         item.status = Status.DONE
@@ -400,11 +415,12 @@ def _process(batch, backbone):
 def _look_up_cache(batch, backbone):
     """Items whose file is cached need no decoding: looked up before the batch goes to the decoding thread."""
     entries = cached_entries({item.file_hash for item in batch.live}, backbone.id)
+    colours_needed = colour_tags_on()
     for item in batch.live:
         entry = entries.get(item.file_hash)
-        if usable(entry, backbone):
-            vectors, labels = entry
-            item.vectors, item.labels = vectors, _label_rows(vectors, labels)
+        if usable(entry, backbone, colours_needed):
+            item.vectors, item.labels = entry.vectors, _label_rows(entry.vectors, entry.labels)
+            item.colours = entry.colours
 
 
 def _label_rows(vectors, labels):
@@ -431,7 +447,7 @@ def _embed(batch, backbone):
         item.vectors = rows if batch.kind.frames else rows[0]
         batch.kind.keep_pictures(item.file_hash, item.images)
         item.images = None
-        entries[item.file_hash] = (item.vectors, item.labels)
+        entries[item.file_hash] = CacheEntry(item.vectors, item.labels, item.colours)
         start += count
     store_embeddings(entries, backbone.id)
 

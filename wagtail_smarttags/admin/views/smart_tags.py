@@ -65,10 +65,12 @@ class SmartTagDecisionsForm(forms.Form):
         return [(smart_tag, self[self.field_name(smart_tag.term)]) for smart_tag in self.undecided]
 
     def groups(self):
-        """The undecided rows in two groups: the site's own (trained models, keywords), then generic tags."""
+        """The undecided rows in groups: the site's own (trained models, keywords), then generic tags, then colours."""
         rows = self.rows()
-        own = [row for row in rows if row[0].source != SmartTag.Source.GENERIC]
+        apart = (SmartTag.Source.GENERIC, SmartTag.Source.COLOUR)
+        own = [row for row in rows if row[0].source not in apart]
         generic = [row for row in rows if row[0].source == SmartTag.Source.GENERIC]
+        colours = [row for row in rows if row[0].source == SmartTag.Source.COLOUR]
         groups = [
             {"key": "own", "title": _("Smart tags"), "help": "", "rows": own},
             {
@@ -79,6 +81,15 @@ class SmartTagDecisionsForm(forms.Form):
                     "decides on its own tags: generic tags never override it."
                 ),
                 "rows": generic,
+            },
+            {
+                "key": "colour",
+                "title": _("Colours"),
+                "help": _(
+                    "The picture's dominant colours, named from a fixed palette; the percentage is the share "
+                    "of the picture each covers."
+                ),
+                "rows": colours,
             },
         ]
         return [group for group in groups if group["rows"]]
