@@ -11,8 +11,8 @@ MANAGE := cd example_project && ../$(BIN)/python manage.py
 PYTHON_NEWEST ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
 NEWEST ?= .venv-newest
 NEWEST_PAIR := "Django>=6.1,<6.2" "wagtail>=8.0,<9"
-# The other pairs of the supported range, each a SQLite run of the suite but the browser test: Django and
-# Wagtail installed into a folder that goes first on PYTHONPATH of a base environment of the same Python.
+# The other pairs of the supported range, each a SQLite run (of what: MATRIX_VERSION_TESTS below): Django
+# and Wagtail installed into a folder that goes first on PYTHONPATH of a base environment of the same Python.
 MATRIX_DIR := .matrix
 MATRIX_PAIRS := dj52-wagtail74 dj52-wagtail80 dj60-wagtail74 dj60-wagtail80 dj61-wagtail74
 MATRIX_TESTS := -m "not browser"
